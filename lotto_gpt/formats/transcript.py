@@ -1,0 +1,287 @@
+"""The default format: the console session as printed, plus hidden work lines.
+
+Example (the spec's run; `<in>` marks a line the user types, it ends at the newline):
+
+    구입금액을 입력해 주세요.
+    <in>8000
+                                                  (blank line printed after the input)
+    8개를 구매했습니다.
+    <t8>[8, 21, 23, 41, 42, 43]                   <tK>: hidden countdown index
+    ...
+    <t1>[1, 3, 5, 14, 22, 45]
+
+    당첨 번호를 입력해 주세요.
+    <in>1,2,3,4,5,6
+
+    보너스 번호를 입력해 주세요.
+    <in>7
+    <d1><d2><d3><d4><d5><d6><b7>                  work: the draw restated
+    <t8>8<x>21<x>23<x>41<x>42<x>43<x><c0>         work: copy, flag per number, count
+    ...
+    <t1>1<o>3<o>5<o>14<x>22<x>45<x><c3><#1>       work: ... and the running tally of the rank
+
+    당첨 통계
+    ---
+    3개 일치 (5,000원) - 1개
+    ...
+    <n8>0<q0><r0>...5<q0><r5>0<q6><r2>0<q2><r4>4<q5><r4>   work: long division
+    총 수익률은 62.5%입니다.
+
+Why each work line (every step is a small local computation):
+- `<tK>` counts down to 1 on the ticket lines, so "stop issuing" is a local decision, and
+  gives each work line the handle of the ticket line it copies (an induction lookup).
+- the draw is restated in its own token family (`<dX>`, bonus `<bX>`): "is n drawn" then
+  compares two different symbols instead of parsing digits typed far away.
+- each ticket is copied as plain number tokens with a flag right after each number
+  (`<o>` drawn, `<+>` the bonus, `<x>` neither): the flag is decided while the number is the
+  current token, one lookup into the restated draw.
+- `<cK>` counts the `<o>` flags of the line (`<c5b>`: five plus the bonus), `<#K>` is the
+  running tally of that rank, so each statistics count is a copy of the last tally.
+- the rate in tenths of a percent is (prize + n // 2) // n: the dividend is written as
+  12 digits, each followed by its quotient digit and the remainder, so every step reads only
+  the previous remainder, the digit and the divisor `<nK>`.
+"""
+from __future__ import annotations
+
+import re
+
+from .. import rules
+from ..rules import Msg, RANKS, Run, Stage
+from . import Kind, Parsed, Segment, join
+
+NAME = "transcript"
+
+IN = "<in>"
+HIT, BONUS_HIT, MISS = "<o>", "<+>", "<x>"
+DIVIDEND_DIGITS = 12  # 100 tickets x 2,000,000,000 = 200,000,000,000 (12 digits)
+
+
+def ticket_index(k: int) -> str:
+    return f"<t{k}>"
+
+
+def draw_token(n: int) -> str:
+    return f"<d{n}>"
+
+
+def bonus_token(n: int) -> str:
+    return f"<b{n}>"
+
+
+def count_token(matches: int, bonus: bool) -> str:
+    return f"<c{matches}{'b' if bonus else ''}>"
+
+
+def tally_token(k: int) -> str:
+    return f"<#{k}>"
+
+
+def divisor_token(n: int) -> str:
+    return f"<n{n}>"
+
+
+def quotient_token(d: int) -> str:
+    return f"<q{d}>"
+
+
+def remainder_token(r: int) -> str:
+    return f"<r{r}>"
+
+
+def work_vocabulary() -> list[str]:
+    """Every hidden token this format writes (each becomes one token of the tokenizer)."""
+    n_max = rules.MAX_TICKETS
+    tokens = [IN, HIT, BONUS_HIT, MISS]
+    tokens += [ticket_index(k) for k in range(1, n_max + 1)]
+    tokens += [draw_token(n) for n in rules.NUMBERS] + [bonus_token(n) for n in rules.NUMBERS]
+    tokens += [count_token(m, False) for m in range(7)] + [count_token(5, True)]
+    tokens += [tally_token(k) for k in range(1, n_max + 1)]
+    tokens += [divisor_token(n) for n in range(1, n_max + 1)]
+    tokens += [quotient_token(d) for d in range(10)] + [remainder_token(r) for r in range(n_max)]
+    return tokens
+
+
+def program_vocabulary() -> list[str]:
+    """Fixed program texts, each one token: the model never spells Korean."""
+    texts = [s.prompt for s in rules.STAGES] + list(Msg.ERRORS)
+    texts += [Msg.BOUGHT_SUFFIX, Msg.STATS_HEADER, Msg.STATS_RULE, Msg.RATE_PREFIX, Msg.RATE_SUFFIX]
+    texts += [f"{rank.label} - " for rank in RANKS] + [Msg.COUNT_SUFFIX]
+    return texts
+
+
+# ---------------------------------------------------------------- encoder
+
+def flag(number: int, winning, bonus: int) -> str:
+    if number in winning:
+        return HIT
+    return BONUS_HIT if number == bonus else MISS
+
+
+def draw_line(winning, bonus: int) -> str:
+    return "".join(draw_token(n) for n in winning) + bonus_token(bonus)
+
+
+def match_lines(run: Run) -> list[str]:
+    """Per ticket: index, the numbers each followed by its flag, the count and the tally."""
+    lines, tallies = [], {key: 0 for key in rules.RANK_KEYS}
+    n = len(run.tickets)
+    for i, ticket in enumerate(run.tickets):
+        rank = rules.rank_of(ticket, run.winning, run.bonus)
+        hits = len(set(ticket) & set(run.winning))
+        line = ticket_index(n - i)
+        line += "".join(f"{x}{flag(x, run.winning, run.bonus)}" for x in ticket)
+        line += count_token(hits, hits == 5 and run.bonus in ticket)
+        if rank is not None:
+            tallies[rank.key] += 1
+            line += tally_token(tallies[rank.key])
+        lines.append(line)
+    return lines
+
+
+def division_line(prize: int, n: int) -> str:
+    """(prize + n // 2) // n by long division over a fixed 12-digit dividend."""
+    dividend = f"{prize + n // 2:0{DIVIDEND_DIGITS}d}"
+    assert len(dividend) == DIVIDEND_DIGITS, dividend
+    out, remainder = divisor_token(n), 0
+    for digit in dividend:
+        x = remainder * 10 + int(digit)
+        out += f"{digit}{quotient_token(x // n)}{remainder_token(x % n)}"
+        remainder = x % n
+    return out
+
+
+def encode(run: Run) -> list[Segment]:
+    """The run as segments. An incomplete run ends with IN: the model waits for input there."""
+    seg: list[Segment] = []
+
+    def put(text: str, kind: Kind = Kind.PROGRAM):
+        seg.append(Segment(text, kind))
+
+    put(Stage.MONEY.prompt + "\n")
+    for attempt in run.attempts:
+        if attempt.error == Msg.LINE_TOO_LONG:
+            continue  # the console shell answers these; the model never sees them
+        put(IN)
+        put(attempt.line + "\n", Kind.INPUT)
+        if attempt.error is not None:
+            put(f"{attempt.error}\n{attempt.stage.prompt}\n")
+            continue
+        put("\n")
+        if attempt.stage is Stage.MONEY:
+            n = run.n_tickets
+            put(rules.bought_line(n) + "\n")
+            for i, ticket in enumerate(run.tickets):
+                put(ticket_index(n - i), Kind.WORK)
+                put(rules.format_ticket(ticket) + "\n", Kind.TICKET)
+            put("\n" + Stage.WINNING.prompt + "\n")
+        elif attempt.stage is Stage.WINNING:
+            put(Stage.BONUS.prompt + "\n")
+        else:
+            # the blank line after the bonus input comes after the hidden work
+            seg.pop()
+            work = [draw_line(run.winning, run.bonus)] + match_lines(run)
+            put("".join(line + "\n" for line in work), Kind.WORK)
+            put("\n" + Msg.STATS_HEADER + "\n" + Msg.STATS_RULE + "\n")
+            counts = run.counts
+            stats = "".join(rank.stats_line(counts[rank.key]) + "\n" for rank in RANKS)
+            tail = division_line(run.prize, run.n_tickets) + "\n" + rules.rate_line(run.rate_tenths) + "\n"
+            put(stats + tail, Kind.TAIL)
+    if not run.complete:
+        put(IN)
+    return seg
+
+
+def to_text(run: Run) -> str:
+    return join(encode(run))
+
+
+def prompt(run: Run) -> str:
+    """Text to continue from: everything up to and including the last typed line."""
+    segments = encode(run)
+    last_input = max((i for i, s in enumerate(segments) if s.kind is Kind.INPUT), default=-1)
+    return join(segments[: last_input + 1])
+
+
+# ---------------------------------------------------------------- parser
+
+_WORK_TOKEN = re.compile(r"<(?:t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|o|\+|x)>")
+_TICKET_LINE = re.compile(r"<t\d+>(\[.*)")
+_NUMBER_LIST = re.compile(r"\[(\d+(?:, \d+)*)\]")
+_BOUGHT = re.compile(r"(\d+)" + re.escape(Msg.BOUGHT_SUFFIX))
+_RATE = re.compile(re.escape(Msg.RATE_PREFIX) + r"([0-9,]+\.\d%)" + re.escape(Msg.RATE_SUFFIX))
+_STATS = {rank.key: re.compile(re.escape(f"{rank.label} - ") + r"(\d+)" + Msg.COUNT_SUFFIX) for rank in RANKS}
+
+
+def stdout_lines(text: str) -> tuple[list[str], list[str]]:
+    """(console lines, typed lines): typed lines and hidden work dropped, index tokens stripped."""
+    out, typed = [], []
+    for line in text.split("\n"):
+        if line.startswith(IN):
+            typed.append(line[len(IN):])
+            continue
+        ticket = _TICKET_LINE.match(line)
+        if ticket:
+            out.append(ticket.group(1))
+        elif _WORK_TOKEN.match(line):
+            continue
+        else:
+            out.append(line)
+    return out, typed
+
+
+def to_stdout(text: str) -> str:
+    """The console text the user sees for a (possibly model-written) transcript."""
+    lines, _ = stdout_lines(text)
+    if lines and lines[-1] == "":
+        lines = lines[:-1]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def parse_ticket(line: str) -> tuple[int, ...] | None:
+    match = _NUMBER_LIST.fullmatch(line)
+    return tuple(int(x) for x in match.group(1).split(", ")) if match else None
+
+
+def parse(text: str) -> Parsed:
+    """Read the visible results back from transcript text. Never raises."""
+    parsed = Parsed()
+    try:
+        _parse_into(text, parsed)
+    except Exception as exc:  # the judge must survive any text; record instead of raising
+        parsed.problems.append(f"test_fail: {type(exc).__name__}: {exc}")
+    return parsed
+
+
+def _parse_into(text: str, parsed: Parsed) -> None:
+    lines, _ = stdout_lines(text)
+    parsed.stdout = to_stdout(text)
+    parsed.errors = [line for line in lines if line.startswith("[ERROR]")]
+    bought = [i for i, line in enumerate(lines) if _BOUGHT.fullmatch(line)]
+    if not bought:
+        parsed.problems.append("ticket_count_parse_error")
+        return
+    start = bought[-1]
+    parsed.ticket_count = int(_BOUGHT.fullmatch(lines[start]).group(1))
+    block = []
+    for line in lines[start + 1:]:
+        if line == "" or not line.startswith("["):
+            break
+        block.append(line)
+    parsed.ticket_lines = block
+    parsed.tickets = [parse_ticket(line) for line in block]
+    if not block or any(t is None for t in parsed.tickets):
+        parsed.problems.append("ticket_lines_format_error")
+    counts = {}
+    for key, pattern in _STATS.items():
+        found = [pattern.fullmatch(line) for line in lines]
+        found = [m for m in found if m]
+        if len(found) == 1:
+            counts[key] = int(found[0].group(1))
+    rates = [m for m in (_RATE.fullmatch(line) for line in lines) if m]
+    if len(counts) == len(_STATS):
+        parsed.counts = counts
+    if len(rates) == 1:
+        parsed.rate = rates[0].group(1)
+        parsed.ended = text.rstrip("\n").endswith(Msg.RATE_SUFFIX)
+    if parsed.counts is None or parsed.rate is None:
+        parsed.problems.append("result_labels_parse_error")

@@ -1,0 +1,97 @@
+"""Tokenizers, built with `tokenizers` and wrapped as `PreTrainedTokenizerFast`.
+
+`lotto`: the default. A BPE model whose vocabulary is designed rather than trained, because
+the split of numbers is the point of the design (trained merges would cut amounts
+arbitrarily):
+- every maximal run of one or two digits is one token ("8", "21", "07"): one token per lotto
+  number in ticket lines, draws and typed winning numbers, whatever the spacing;
+- longer runs (amounts like "8000") and digits next to a decimal point ("62.5") stay single
+  digits, so arithmetic reads digit by digit;
+- every fixed program text (prompts, errors, labels) and every hidden work token is one
+  added token;
+- any other character is itself if printable ASCII, else its UTF-8 bytes (`byte_fallback`):
+  any typed line encodes and decodes losslessly, with no unknown token.
+
+`byte_bpe`: a GPT-2-style byte-level BPE trained on the seed corpus (the blog's setup; the
+real `gpt2` files load by name where the Hub is reachable: `load_tokenizer("gpt2")`).
+"""
+from __future__ import annotations
+
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+BOS, EOS, PAD = "<s>", "</s>", "<pad>"
+GPT2_EOS = "<|endoftext|>"
+# a 1-2 digit run not touching another digit or a decimal point, else a single digit
+NUMBER_PATTERN = r"(?<![\d.])\d{1,2}(?![\d.])|\d"
+MODEL_MAX_LENGTH = 4096  # 100 tickets with work lines is about 3,300 tokens
+
+
+def number_tokens() -> list[str]:
+    return [str(n) for n in range(1, 46)]
+
+
+def build_lotto_tokenizer(extra_tokens=()) -> PreTrainedTokenizerFast:
+    """The designed tokenizer; `extra_tokens` are the format's program and work texts."""
+    vocab: dict[str, int] = {}
+    for token in [PAD, BOS, EOS] + [f"<0x{b:02X}>" for b in range(256)]:
+        vocab[token] = len(vocab)
+    for char in ["\n"] + [chr(c) for c in range(32, 127)]:
+        vocab.setdefault(char, len(vocab))
+    merges = []
+    for a in "0123456789":
+        for b in "0123456789":
+            vocab[a + b] = len(vocab)
+            merges.append((a, b))
+    vocab[", "] = len(vocab)
+    merges.append((",", " "))
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, byte_fallback=True, fuse_unk=False))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex(NUMBER_PATTERN), behavior="isolated")
+    tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Fuse()])
+    tok.add_special_tokens([PAD, BOS, EOS])
+    tok.add_tokens([AddedToken(t, normalized=False, single_word=False) for t in extra_tokens])
+    # every text starts with BOS, so a prompt tokenizes exactly like the start of a training row
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{BOS} $A", pair=f"{BOS} $A $B", special_tokens=[(BOS, vocab[BOS])]
+    )
+    return _wrap(tok, bos=BOS, eos=EOS, pad=PAD)
+
+
+def build_byte_bpe_tokenizer(texts, vocab_size: int = 2000) -> PreTrainedTokenizerFast:
+    """GPT-2-style byte-level BPE trained on `texts` (the seed baseline's tokenizer)."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[GPT2_EOS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    return _wrap(tok, bos=GPT2_EOS, eos=GPT2_EOS, pad=GPT2_EOS)
+
+
+def _wrap(tok: Tokenizer, bos: str, eos: str, pad: str) -> PreTrainedTokenizerFast:
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token=bos,
+        eos_token=eos,
+        pad_token=pad,
+        padding_side="left",  # generation pads left; the training collator pads itself
+        model_max_length=MODEL_MAX_LENGTH,
+        clean_up_tokenization_spaces=False,
+    )
+
+
+def build_tokenizer(kind: str, fmt, corpus=()) -> PreTrainedTokenizerFast:
+    """`lotto` (designed), `byte_bpe` (trained on `corpus`) or `gpt2` (the Hub's files)."""
+    if kind == "lotto":
+        return build_lotto_tokenizer(fmt.program_vocabulary() + fmt.work_vocabulary())
+    if kind == "byte_bpe":
+        return build_byte_bpe_tokenizer(corpus)
+    if kind == "gpt2":
+        tokenizer = AutoTokenizer.from_pretrained("gpt2")
+        tokenizer.pad_token = tokenizer.eos_token
+        return tokenizer
+    raise ValueError(f"unknown tokenizer {kind!r}; choose lotto, byte_bpe or gpt2")
