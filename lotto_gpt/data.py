@@ -1,0 +1,263 @@
+"""Synthetic sessions: what a user types and what the program answers, as an HF `Dataset`.
+
+Every row is drawn from its own `random.Random(f"{seed}/{split}/{index}")`, so the data
+depends only on the seed (not on `num_proc` or shard order). A row keeps the structured
+fields (money, tickets, draw, counts, prize, rate) next to the text.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import string
+from dataclasses import asdict, dataclass, field
+
+from . import rules
+from .formats import Kind, get_format
+from .rules import RANK_KEYS, NUMBERS, Run, Stage
+
+FORCEABLE_RANKS = ("3", "4", "5", "5b", "6")
+DATA_VERSION = 1  # bump when the sampling or a format changes
+
+
+@dataclass
+class DataConfig:
+    """How sessions are drawn. Defaults: the training mix of the cpu preset."""
+
+    format: str = field(default="transcript", metadata={"help": "text format: transcript or seed"})
+    min_money: int = field(default=1_000, metadata={"help": "smallest purchase (won)"})
+    max_money: int = field(default=100_000, metadata={"help": "largest purchase (won)"})
+    small_share: float = field(
+        default=0.6, metadata={"help": "share of sessions with money in 1,000..20,000 (the blog's range)"}
+    )
+    bad_input_share: float = field(
+        default=0.25, metadata={"help": "share of sessions with at least one bad input (transcript only)"}
+    )
+    forced_rank_share: float = field(
+        default=0.5,
+        metadata={"help": "share of sessions whose draw is chosen so that one ticket hits a rank "
+                          "(3, 4, 5, 5+bonus, 6 equally often); the rest draw independently"},
+    )
+    variant_share: float = field(
+        default=0.2, metadata={"help": "share of valid inputs typed with spaces or leading zeros"}
+    )
+
+
+# ---------------------------------------------------------------- draws
+
+def uniform_draw(rng: random.Random) -> tuple[tuple[int, ...], int]:
+    numbers = rng.sample(NUMBERS, 7)
+    return tuple(numbers[:6]), numbers[6]
+
+
+def forced_draw(ticket, rank_key: str, rng: random.Random) -> tuple[tuple[int, ...], int]:
+    """A draw under which `ticket` has exactly the rank `rank_key`."""
+    matches = 6 if rank_key == "6" else int(rank_key[0])
+    inside = list(ticket)
+    outside = [n for n in NUMBERS if n not in ticket]
+    rng.shuffle(inside)
+    rng.shuffle(outside)
+    winning = inside[:matches] + outside[: 6 - matches]
+    rng.shuffle(winning)
+    if rank_key == "5b":
+        bonus = inside[5]
+    else:  # for a 5-match third prize the bonus must miss the ticket; elsewhere it does not matter
+        pool = [n for n in NUMBERS if n not in winning and (rank_key != "5" or n not in ticket)]
+        bonus = rng.choice(pool)
+    return tuple(winning), bonus
+
+
+# ---------------------------------------------------------------- typed lines
+
+JUNK_ALPHABET = string.ascii_letters + string.punctuation + " 가나다라마바사한글로또번호" + "😀🎰\t\x00\x07"
+
+
+def junk(rng: random.Random, max_len: int = 12) -> str:
+    return "".join(rng.choice(JUNK_ALPHABET) for _ in range(rng.randint(1, max_len)))
+
+
+def type_number(n: int, rng: random.Random, variant: bool) -> str:
+    if variant and rng.random() < 0.5:
+        return "0" * rng.randint(1, 2) + str(n)
+    return str(n)
+
+
+def type_money(money: int, rng: random.Random, variant: bool) -> str:
+    text = type_number(money, rng, variant)
+    if variant and rng.random() < 0.5:
+        text = " " * rng.randint(0, 2) + text + " " * rng.randint(0, 2)
+    return text
+
+
+def type_numbers(numbers, rng: random.Random, variant: bool) -> str:
+    parts = [type_number(n, rng, variant) for n in numbers]
+    if not variant:
+        return ",".join(parts)
+    seps = [rng.choice([",", ", ", " ,", " , "]) for _ in parts[1:]]
+    text = parts[0] + "".join(s + p for s, p in zip(seps, parts[1:]))
+    return " " * rng.randint(0, 1) + text + " " * rng.randint(0, 1)
+
+
+def bad_money(rng: random.Random) -> str:
+    return rng.choice([
+        lambda: "", lambda: junk(rng), lambda: str(rng.randint(1, 100)) + rng.choice("jk원.,"),
+        lambda: "-" + str(rng.randint(1, 100) * 1000), lambda: f"{rng.randint(1, 99)},000",
+        lambda: f"{rng.randint(1, 99)}.5", lambda: f"{rng.randint(1, 9)} 000",
+        lambda: "0", lambda: str(rng.randint(1, 999)), lambda: str(rng.randint(1, 100) * 1000 + rng.randint(1, 999)),
+        lambda: str(rng.randint(101, 10_000) * 1000), lambda: "0" * rng.randint(2, 4),
+        lambda: "x" * rng.randint(65, 70),
+    ])()
+
+
+def bad_winning(rng: random.Random) -> str:
+    six = rng.sample(NUMBERS, 6)
+    k = rng.choice([1, 2, 3, 4, 5, 7, 8])
+    dup = six[:5] + [six[rng.randrange(5)]]
+    out_of_range = six[:5] + [rng.choice([0, 46, 50, 99, 100])]
+    rng.shuffle(out_of_range)
+    return rng.choice([
+        lambda: "", lambda: junk(rng), lambda: ",".join(map(str, six[:5])) + "," + rng.choice("abc가"),
+        lambda: ",".join(map(str, six[:3])) + ",," + ",".join(map(str, six[3:5])),
+        lambda: rng.choice([";", " ", "/", "."]).join(map(str, six)),
+        lambda: ",".join(map(str, rng.sample(NUMBERS, k))),
+        lambda: ",".join(map(str, out_of_range)), lambda: ",".join(map(str, dup)),
+        lambda: ",".join(map(str, six)) + ",",
+    ])()
+
+
+def bad_bonus(winning, rng: random.Random) -> str:
+    return rng.choice([
+        lambda: "", lambda: junk(rng), lambda: f"{rng.randint(1, 45)}.0",
+        lambda: str(rng.choice([0, 46, 50, 99, 100, 1000])), lambda: str(rng.choice(winning)),
+        lambda: f"{rng.randint(1, 45)},{rng.randint(1, 45)}",
+    ])()
+
+
+# ---------------------------------------------------------------- sessions
+
+def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None]:
+    """One complete run and the rank forced into its draw (None: independent draw)."""
+    lo, hi = cfg.min_money // 1000, cfg.max_money // 1000
+    small_hi = min(hi, 20)
+    n = rng.randint(lo, small_hi) if (rng.random() < cfg.small_share and lo <= small_hi) else rng.randint(lo, hi)
+    tickets = [rules.issue_ticket(rng) for _ in range(n)]
+    forced = None
+    if rng.random() < cfg.forced_rank_share:
+        forced = rng.choice(FORCEABLE_RANKS)
+        winning, bonus = forced_draw(rng.choice(tickets), forced, rng)
+    else:
+        winning, bonus = uniform_draw(rng)
+
+    bad = cfg.format == "transcript" and rng.random() < cfg.bad_input_share
+    lines = []
+    stages = {Stage.MONEY: lambda: bad_money(rng), Stage.WINNING: lambda: bad_winning(rng),
+              Stage.BONUS: lambda: bad_bonus(winning, rng)}
+    bad_stages = set(rng.sample(list(stages), rng.randint(1, 3))) if bad else set()
+    for stage in rules.STAGES:
+        if stage in bad_stages:
+            lines += [stages[stage]() for _ in range(rng.choice([1, 1, 1, 2, 3]))]
+        variant = cfg.format == "transcript" and rng.random() < cfg.variant_share
+        if stage is Stage.MONEY:
+            lines.append(type_money(n * 1000, rng, variant))
+        elif stage is Stage.WINNING:
+            lines.append(type_numbers(winning, rng, variant))
+        else:
+            lines.append(type_number(bonus, rng, variant))
+    run = rules.play(lines, tickets=tickets)
+    # a "bad" line can be accepted by chance (e.g. a random number that happens to be valid)
+    # the run is still a correct run of the program: keep it, its attempts say what happened
+    return run, forced
+
+
+def run_to_row(run: Run, forced: str | None, fmt_name: str) -> dict:
+    fmt = get_format(fmt_name)
+    segments = fmt.encode(run)
+    counts = run.counts if run.complete else {k: 0 for k in RANK_KEYS}
+    return {
+        "text": "".join(s.text for s in segments),
+        "segment_lengths": [len(s.text) for s in segments],
+        "segment_kinds": [s.kind.value for s in segments],
+        "lines": [a.line for a in run.attempts],
+        "money": run.money,
+        "n_tickets": run.n_tickets,
+        "tickets": [list(t) for t in run.tickets],
+        "winning": list(run.winning),
+        "bonus": run.bonus,
+        "counts": [counts[k] for k in RANK_KEYS],
+        "prize": run.prize,
+        "rate_tenths": run.rate_tenths,
+        "n_bad_inputs": len(run.errors),
+        "forced_rank": forced or "",
+    }
+
+
+def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
+    rng = random.Random(f"{seed}/{split}/{index}")
+    run, forced = sample_session(rng, cfg)
+    return run_to_row(run, forced, cfg.format)
+
+
+def fingerprint(split: str, size: int, seed: int, cfg: DataConfig) -> str:
+    """The data is a pure function of these, so they name it (datasets' cache key)."""
+    key = json.dumps([split, size, seed, asdict(cfg), DATA_VERSION], sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def build_dataset_dict(sizes: dict[str, int], seed: int, cfg: DataConfig, num_proc: int | None = None):
+    """A `DatasetDict` with one split per entry of `sizes`."""
+    from datasets import Dataset, DatasetDict
+
+    cfg_dict = asdict(cfg)
+
+    def fill(batch, split):
+        c = DataConfig(**cfg_dict)
+        rows = [make_row(i, split, seed, c) for i in batch["index"]]
+        return {key: [row[key] for row in rows] for key in rows[0]}
+
+    out = {}
+    for split, size in sizes.items():
+        ds = Dataset.from_dict({"index": list(range(size))})
+        ds = ds.map(fill, batched=True, batch_size=500, fn_kwargs={"split": split},
+                    num_proc=num_proc if num_proc and num_proc > 1 and size >= 1000 else None,
+                    remove_columns=["index"], desc=f"sessions ({split})",
+                    new_fingerprint=fingerprint(split, size, seed, cfg))
+        out[split] = ds
+    return DatasetDict(out)
+
+
+# ---------------------------------------------------------------- tokens and their kinds
+
+KIND_IDS = {kind.value: i for i, kind in enumerate(Kind)}  # input 0, program 1, ticket 2, work 3, tail 4
+PAD_KIND = -1
+
+
+def tokenize_rows(batch, tokenizer, max_length: int | None = None) -> dict:
+    """`input_ids` (with EOS) and `kind_ids`: the Kind of the text span where each token starts.
+
+    Tokens never straddle two segments (the formats end segments at a newline or an added
+    token; tests check it), so the start offset decides the kind.
+    """
+    enc = tokenizer(batch["text"], return_offsets_mapping=True, add_special_tokens=True)
+    out_ids, out_kinds = [], []
+    for ids, offsets, lengths, kinds in zip(
+        enc["input_ids"], enc["offset_mapping"], batch["segment_lengths"], batch["segment_kinds"]
+    ):
+        bounds, pos = [], 0
+        for length in lengths:
+            pos += length
+            bounds.append(pos)
+        token_kinds, seg = [], 0
+        for tok_id, (start, end) in zip(ids, offsets):
+            if start == end:  # BOS: predicts nothing, is never a target
+                token_kinds.append(KIND_IDS[Kind.INPUT.value])
+                continue
+            while bounds[seg] <= start:
+                seg += 1
+            token_kinds.append(KIND_IDS[kinds[seg]])
+        ids = ids + [tokenizer.eos_token_id]
+        token_kinds = token_kinds + [KIND_IDS[Kind.PROGRAM.value]]
+        if max_length is not None:
+            ids, token_kinds = ids[:max_length], token_kinds[:max_length]
+        out_ids.append(ids)
+        out_kinds.append(token_kinds)
+    return {"input_ids": out_ids, "kind_ids": out_kinds, "length": [len(i) for i in out_ids]}

@@ -1,0 +1,90 @@
+"""The model: a small standard HF causal LM, built from a plain config.
+
+Two architectures, both loadable with `AutoModelForCausalLM` and `pipeline("text-generation")`:
+- `llama`: `LlamaConfig` (rotary positions, SwiGLU). The default: in the feasibility runs
+  it copied ticket numbers almost perfectly (0.03% error) and stepped ~1.8x faster on this CPU.
+- `gpt2`: `GPT2LMHeadModel` (learned absolute positions), the model of the blog and of the card.
+
+One initialisation choice, no custom modules: the restated draw tokens `<dX>`/`<bX>` start as
+the embedding of the number token `X` plus one random vector per family, so "is this ticket
+number drawn" can match equal numbers from the first step (see feasibility-notes, third round).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, PreTrainedModel
+
+
+@dataclass
+class ModelArguments:
+    arch: str = field(default="llama", metadata={"help": "llama (rotary positions) or gpt2"})
+    n_layer: int = field(default=4, metadata={"help": "transformer blocks"})
+    n_embd: int = field(default=128, metadata={"help": "hidden size"})
+    n_head: int = field(default=4, metadata={"help": "attention heads"})
+    n_positions: int = field(default=4096, metadata={"help": "longest sequence (100 tickets ~ 3,300 tokens)"})
+    init_number_families: bool = field(
+        default=True, metadata={"help": "start <dX>/<bX> embeddings from the number X's embedding"}
+    )
+    model_name_or_path: str | None = field(
+        default=None, metadata={"help": "start from a saved model instead of a fresh one"}
+    )
+
+
+def make_config(args: ModelArguments, tokenizer):
+    ids = dict(
+        vocab_size=len(tokenizer),
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    if args.arch == "gpt2":
+        return GPT2Config(
+            n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head, n_positions=args.n_positions,
+            resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, **ids,
+        )
+    if args.arch == "llama":
+        return LlamaConfig(
+            num_hidden_layers=args.n_layer, hidden_size=args.n_embd,
+            intermediate_size=_swiglu_width(args.n_embd), num_attention_heads=args.n_head,
+            num_key_value_heads=args.n_head, max_position_embeddings=args.n_positions,
+            tie_word_embeddings=True, **ids,
+        )
+    raise ValueError(f"unknown arch {args.arch!r}; choose llama or gpt2")
+
+
+def _swiglu_width(n_embd: int) -> int:
+    """8/3 x hidden (the parameter count of a 4x GELU MLP), rounded up to a multiple of 32."""
+    return -(-(8 * n_embd // 3) // 32) * 32
+
+
+def build_model(args: ModelArguments, tokenizer, seed: int = 0) -> PreTrainedModel:
+    if args.model_name_or_path:
+        return AutoModelForCausalLM.from_pretrained(args.model_name_or_path)
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(make_config(args, tokenizer), attn_implementation="sdpa")
+    if args.init_number_families:
+        init_number_families(model, tokenizer)
+    return model
+
+
+def init_number_families(model: PreTrainedModel, tokenizer) -> int:
+    """Embedding of `<dX>` = embedding of `X` + v_d (and `<bX>` with v_b). Returns rows set."""
+    vocab = tokenizer.get_vocab()
+    emb = model.get_input_embeddings().weight
+    std = emb.std().item()
+    done = 0
+    with torch.no_grad():
+        for family in ("d", "b"):
+            shift = torch.randn(emb.shape[1]) * std
+            for x in range(1, 46):
+                src, dst = vocab.get(str(x)), vocab.get(f"<{family}{x}>")
+                if src is not None and dst is not None:
+                    emb[dst] = emb[src] + shift
+                    done += 1
+    return done
+
+
+def count_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
