@@ -1,0 +1,131 @@
+"""Per-token weighted loss: the collator gives every token a weight, the Trainer sums them.
+
+Weights by `Kind` of the *target* token: 0 for what the user typed (and padding), 1 for
+ordinary program text, `ticket_weight` for the random ticket numbers (their entropy floor
+would otherwise dominate the loss), `work_weight` for the hidden matching lines and
+`tail_weight` for the statistics, division and rate.
+
+Normalisation (transformers 5): `num_items_in_batch` is redefined as the total weight mass of
+all micro-batches of one optimizer step, summed over processes. Each micro-batch returns
+sum(w * ce) / mass (times the number of processes, which DDP's gradient averaging divides
+back out), so a step at batch 32 equals 4 accumulated steps at batch 8, and 2 processes
+equal 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from transformers import Trainer
+
+from .data import KIND_IDS, PAD_KIND
+from .formats import Kind
+
+
+@dataclass
+class LossArguments:
+    tail_weight: float = field(default=4.0, metadata={"help": "weight of statistics, division and rate tokens"})
+    work_weight: float = field(default=4.0, metadata={"help": "weight of the hidden matching lines"})
+    ticket_weight: float = field(default=0.1, metadata={"help": "weight of the random ticket lines"})
+    program_weight: float = field(default=1.0, metadata={"help": "weight of prompts, messages, fixed text"})
+
+    def by_kind_id(self) -> torch.Tensor:
+        """A lookup table kind id -> weight (typed input: 0)."""
+        table = torch.zeros(len(KIND_IDS))
+        table[KIND_IDS[Kind.PROGRAM.value]] = self.program_weight
+        table[KIND_IDS[Kind.TICKET.value]] = self.ticket_weight
+        table[KIND_IDS[Kind.WORK.value]] = self.work_weight
+        table[KIND_IDS[Kind.TAIL.value]] = self.tail_weight
+        return table
+
+
+class WeightedCollator:
+    """Pads a batch (right) and turns kind ids into loss weights; padding weighs 0."""
+
+    def __init__(self, pad_token_id: int, weights: torch.Tensor, pad_to_multiple_of: int | None = None):
+        self.pad_token_id = pad_token_id
+        self.weights = weights
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def __call__(self, features):
+        longest = max(len(f["input_ids"]) for f in features)
+        if self.pad_to_multiple_of:
+            longest = -(-longest // self.pad_to_multiple_of) * self.pad_to_multiple_of
+        n = len(features)
+        input_ids = torch.full((n, longest), self.pad_token_id, dtype=torch.long)
+        kind_ids = torch.full((n, longest), PAD_KIND, dtype=torch.long)
+        attention_mask = torch.zeros((n, longest), dtype=torch.long)
+        for i, f in enumerate(features):
+            length = len(f["input_ids"])
+            input_ids[i, :length] = torch.as_tensor(f["input_ids"])
+            kind_ids[i, :length] = torch.as_tensor(f["kind_ids"])
+            attention_mask[i, :length] = 1
+        loss_weights = torch.where(kind_ids >= 0, self.weights[kind_ids.clamp_min(0)], 0.0)
+        return {"input_ids": input_ids, "attention_mask": attention_mask,
+                "loss_weights": loss_weights, "kind_ids": kind_ids}
+
+
+class TailWeightedTrainer(Trainer):
+    """`Trainer` with the per-token weighted loss above, and per-kind losses in the logs."""
+
+    loss_is_scaled_for_ga = True  # compute_loss already divides by the step's weight mass
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._kind_sums = torch.zeros(len(KIND_IDS), dtype=torch.float64)
+        self._kind_counts = torch.zeros(len(KIND_IDS), dtype=torch.float64)
+        self._pad_tokens = 0
+        self._all_tokens = 0
+
+    def _get_num_items_in_batch(self, batch_samples, device):
+        if not batch_samples or "loss_weights" not in batch_samples[0]:
+            return None
+        mass = sum(b["loss_weights"][:, 1:].sum() for b in batch_samples).to(device)
+        if self.args.world_size > 1:
+            mass = self.accelerator.gather(mass.reshape(1)).sum()
+        return mass
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        weights = inputs.pop("loss_weights")
+        kind_ids = inputs.pop("kind_ids")
+        outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+        logits = outputs.logits[:, :-1].float()
+        targets = inputs["input_ids"][:, 1:]
+        w = weights[:, 1:].to(logits.dtype)
+        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")
+        ce = ce.view_as(w)
+        mass = num_items_in_batch if num_items_in_batch is not None else w.sum()
+        loss = (ce * w).sum() / torch.as_tensor(mass, dtype=ce.dtype, device=ce.device).clamp_min(1e-8)
+        if self.args.world_size > 1 and self.args.average_tokens_across_devices:
+            loss = loss * self.args.world_size  # DDP averages gradients over processes
+        if model.training:
+            self._track(ce.detach(), kind_ids[:, 1:], inputs["attention_mask"])
+        return (loss, outputs) if return_outputs else loss
+
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        """Evaluation reports the same weighted loss (the batch carries no `labels` column)."""
+        inputs = self._prepare_inputs(inputs)
+        with torch.no_grad():
+            loss = self.compute_loss(model, dict(inputs))
+        return loss.detach(), None, None
+
+    def _track(self, ce, kinds, attention_mask):
+        for kind_id in range(len(KIND_IDS)):
+            mask = kinds == kind_id
+            self._kind_sums[kind_id] += ce[mask].sum().item()
+            self._kind_counts[kind_id] += mask.sum().item()
+        self._pad_tokens += int((attention_mask == 0).sum())
+        self._all_tokens += attention_mask.numel()
+
+    def log(self, logs, *args, **kwargs):
+        if "loss" in logs and self._all_tokens:
+            for kind in Kind:
+                k = KIND_IDS[kind.value]
+                if kind is not Kind.INPUT and self._kind_counts[k] > 0:
+                    logs[f"loss_{kind.value}"] = round(float(self._kind_sums[k] / self._kind_counts[k]), 5)
+            logs["pad_share"] = round(self._pad_tokens / self._all_tokens, 4)
+            self._kind_sums.zero_()
+            self._kind_counts.zero_()
+            self._pad_tokens = self._all_tokens = 0
+        super().log(logs, *args, **kwargs)

@@ -1,0 +1,207 @@
+"""Train a tiny causal LM to be the lotto console.
+
+    python train.py                          # the cpu preset: builds data if missing, ~25 min on 2 cores
+    accelerate launch train.py --preset gpu  # a 4060-class card: fp16, larger batch
+    python train.py --preset seed            # the blog's setup, as the baseline
+    torchrun --nproc_per_node 2 train.py --use_cpu   # two real CPU processes (gloo)
+
+Every flag of `TrainingArguments` works (`--output_dir`, `--per_device_train_batch_size`,
+`--gradient_accumulation_steps`, `--fp16`, `--push_to_hub`, `--resume_from_checkpoint`, ...);
+a preset only sets defaults, and any flag given on the command line wins.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from datasets import load_from_disk
+from transformers import (
+    AutoTokenizer,
+    GenerationConfig,
+    HfArgumentParser,
+    TrainerCallback,
+    TrainingArguments,
+)
+
+from lotto_gpt.data import DataConfig, build_dataset_dict, tokenize_rows
+from lotto_gpt.formats import get_format
+from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
+from lotto_gpt.tokenizer import build_tokenizer
+from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, WeightedCollator
+
+# Defaults per preset, as command-line flags (so the user's own flags, parsed after, win).
+PRESETS = {
+    "cpu": [  # the default: trains in well under 30 minutes on a 2-core laptop CPU
+        "--output_dir", "outputs/cpu", "--arch", "llama", "--n_layer", "4", "--n_embd", "128", "--n_head", "4",
+        "--per_device_train_batch_size", "16", "--learning_rate", "2e-3", "--max_steps", "3000",
+        "--warmup_steps", "200", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
+    ],
+    "gpt2": [  # the card's model: same budget, GPT-2 blocks with learned absolute positions
+        "--output_dir", "outputs/gpt2", "--arch", "gpt2", "--n_layer", "4", "--n_embd", "128", "--n_head", "4",
+        "--per_device_train_batch_size", "16", "--learning_rate", "2e-3", "--max_steps", "3000",
+        "--warmup_steps", "200", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
+    ],
+    "gpu": [  # a 4060-class card: wider model, larger batch, fp16/bf16 chosen automatically
+        "--output_dir", "outputs/gpu", "--arch", "llama", "--n_layer", "6", "--n_embd", "256", "--n_head", "8",
+        "--per_device_train_batch_size", "64", "--learning_rate", "1e-3", "--max_steps", "6000",
+        "--warmup_steps", "300", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
+    ],
+    "seed": [  # the blog: seed format, byte-level BPE, max length 512, batch 8 x 4, GPT-2 blocks
+        "--output_dir", "outputs/seed", "--format", "seed", "--tokenizer", "byte_bpe", "--arch", "gpt2",
+        "--n_layer", "4", "--n_embd", "128", "--n_head", "4", "--n_positions", "512", "--max_length", "512",
+        "--pad_to_max_length", "true", "--max_money", "20000", "--small_share", "1.0",
+        "--per_device_train_batch_size", "8", "--gradient_accumulation_steps", "4", "--learning_rate", "5e-4",
+        "--max_steps", "1500", "--warmup_steps", "100", "--lr_scheduler_type", "cosine",
+        "--tail_weight", "4.0", "--ticket_weight", "1.0", "--work_weight", "1.0",
+    ],
+}
+COMMON = [
+    "--logging_steps", "50", "--eval_strategy", "steps", "--eval_steps", "500", "--save_steps", "500",
+    "--save_total_limit", "2", "--report_to", "tensorboard", "--train_sampling_strategy", "group_by_length",
+    "--length_column_name", "length", "--remove_unused_columns", "false", "--dataloader_num_workers", "0",
+    "--per_device_eval_batch_size", "16",
+]
+
+
+@dataclass
+class DataArguments:
+    dataset_dir: str | None = field(
+        default=None, metadata={"help": "saved DatasetDict; built there if missing (default data/<format>)"}
+    )
+    tokenizer: str = field(default="lotto", metadata={"help": "lotto (designed), byte_bpe (trained) or gpt2"})
+    train_size: int = field(default=100_000, metadata={"help": "sessions to build if the dataset is missing"})
+    eval_size: int = field(default=500, metadata={"help": "validation sessions to build"})
+    data_build_seed: int = field(default=0, metadata={"help": "seed of the built dataset"})
+    max_length: int | None = field(default=None, metadata={"help": "truncate rows to this many tokens"})
+    pad_to_max_length: bool = field(default=False, metadata={"help": "pad every row to max_length (the blog)"})
+    build_num_proc: int = field(default=2, metadata={"help": "processes for building and tokenizing"})
+
+
+@dataclass
+class ScriptArguments:
+    preset: str = field(default="cpu", metadata={"help": "cpu, gpt2, gpu or seed: defaults for the rest"})
+    max_train_minutes: float | None = field(
+        default=None, metadata={"help": "stop training after this wall time (a safety net; steps decide)"}
+    )
+
+
+class TimeLimit(TrainerCallback):
+    def __init__(self, minutes: float):
+        self.deadline = time.monotonic() + 60 * minutes
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if time.monotonic() > self.deadline:
+            control.should_training_stop = True
+            control.should_save = True
+
+
+def parse_args(argv):
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
+    known, _ = pre.parse_known_args(argv)
+    parser = HfArgumentParser((ScriptArguments, ModelArguments, DataConfig, DataArguments, LossArguments, TrainingArguments))
+    return parser.parse_args_into_dataclasses(COMMON + PRESETS[known.preset] + list(argv))
+
+
+def choose_precision(args: TrainingArguments) -> None:
+    """fp16 on CUDA automatically, bf16 where supported, fp32 on CPU."""
+    if torch.cuda.is_available() and not args.use_cpu and not (args.fp16 or args.bf16):
+        if torch.cuda.is_bf16_supported():
+            args.bf16 = True
+        else:
+            args.fp16 = True
+
+
+def load_or_build_data(data_args: DataArguments, data_cfg: DataConfig, training_args: TrainingArguments):
+    path = data_args.dataset_dir or f"data/{data_cfg.format}"
+    if not os.path.exists(os.path.join(path, "dataset_dict.json")):
+        with training_args.main_process_first(desc="build dataset"):
+            if not os.path.exists(os.path.join(path, "dataset_dict.json")):
+                sizes = {"train": data_args.train_size, "validation": data_args.eval_size}
+                build_dataset_dict(sizes, data_args.data_build_seed, data_cfg, data_args.build_num_proc).save_to_disk(path)
+    return load_from_disk(path)
+
+
+def main(argv=None):
+    script, model_args, data_cfg, data_args, loss_args, training_args = parse_args(sys.argv[1:] if argv is None else argv)
+    choose_precision(training_args)
+    fmt = get_format(data_cfg.format)
+    raw = load_or_build_data(data_args, data_cfg, training_args)
+
+    if model_args.model_name_or_path:
+        tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path)
+    else:
+        corpus = raw["train"].select(range(min(2000, len(raw["train"]))))["text"]
+        tokenizer = build_tokenizer(data_args.tokenizer, fmt, corpus)
+    with training_args.main_process_first(desc="tokenize"):
+        tokenized = raw.map(
+            tokenize_rows, batched=True, remove_columns=raw["train"].column_names,
+            fn_kwargs={"tokenizer": tokenizer, "max_length": data_args.max_length},
+            num_proc=data_args.build_num_proc if data_args.build_num_proc > 1 else None, desc="tokenize",
+        )
+    model = build_model(model_args, tokenizer, seed=training_args.seed)
+    model.config.lotto_format = data_cfg.format
+    print(f"model: {model_args.arch}, {count_parameters(model):,} parameters; format {data_cfg.format}; "
+          f"tokenizer {data_args.tokenizer} ({len(tokenizer)} tokens)")
+
+    collator = WeightedCollator(
+        tokenizer.pad_token_id, loss_args.by_kind_id(),
+        pad_to_multiple_of=data_args.max_length if data_args.pad_to_max_length else None,
+    )
+    callbacks = [TimeLimit(script.max_train_minutes)] if script.max_train_minutes else []
+    trainer = TailWeightedTrainer(
+        model=model, args=training_args, data_collator=collator, train_dataset=tokenized["train"],
+        eval_dataset=tokenized["validation"], processing_class=tokenizer, callbacks=callbacks,
+    )
+    started = time.monotonic()
+    result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    minutes = (time.monotonic() - started) / 60
+
+    model.generation_config = GenerationConfig(
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id, max_new_tokens=3600, do_sample=True, temperature=1.0, top_k=0,
+    )
+    trainer.save_model()  # model (safetensors), tokenizer, config, generation_config; main process only
+    if trainer.is_world_process_zero():
+        trainer.save_state()
+        summary = {
+            "preset": script.preset, "train_minutes": round(minutes, 2), "global_step": trainer.state.global_step,
+            "train_loss": result.training_loss, "parameters": count_parameters(model),
+            "model": asdict(model_args), "data": asdict(data_cfg), "loss": asdict(loss_args),
+            "tokenizer": data_args.tokenizer, "world_size": training_args.world_size,
+        }
+        with open(os.path.join(training_args.output_dir, "train_summary.json"), "w") as f:
+            json.dump(summary, f, indent=2)
+        plot_curves(trainer.state.log_history, os.path.join(training_args.output_dir, "training_curve.png"))
+    if training_args.push_to_hub:
+        trainer.push_to_hub()
+    return trainer
+
+
+def plot_curves(log_history, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key, style in [("loss", "-"), ("eval_loss", "o-"), ("loss_work", "--"), ("loss_tail", "--")]:
+        points = [(h["step"], h[key]) for h in log_history if key in h]
+        if points:
+            ax.plot(*zip(*points), style, label=key)
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("weighted loss (nats)")
+    ax.set_yscale("log")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
