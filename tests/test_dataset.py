@@ -1,0 +1,335 @@
+"""The synthetic dataset: reproducible, consistent with the rule engine, and built safely.
+
+Small sizes throughout (the whole file runs in seconds); `data_scripts/build_dataset.py` is
+called in-process where only its logic matters and as a real process where the exit code
+and the absence of a traceback are the point.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from datasets import DatasetDict, load_from_disk
+
+from lotto_gpt import rules
+from lotto_gpt.data import DataConfig, build_dataset_dict, fingerprint
+from lotto_gpt.formats import Kind, get_format
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "data_scripts" / "build_dataset.py"
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("build_dataset", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+build_script = _load_script()
+
+
+@pytest.fixture(scope="module")
+def transcript_rows():
+    """400 default-mix transcript sessions (the cpu preset's data config)."""
+    return build_dataset_dict({"train": 400}, seed=7, cfg=DataConfig())["train"]
+
+
+@pytest.fixture(scope="module")
+def seed_rows():
+    """The seed preset's data config: seed format, money up to 20,000."""
+    cfg = DataConfig(format="seed", max_money=20_000, small_share=1.0)
+    return build_dataset_dict({"train": 200}, seed=7, cfg=cfg)["train"]
+
+
+# ---------------------------------------------------------------- reproducibility
+
+def test_same_seed_same_rows_and_fingerprint():
+    cfg = DataConfig()
+    a = build_dataset_dict({"train": 80, "validation": 20}, seed=3, cfg=cfg)
+    b = build_dataset_dict({"train": 80, "validation": 20}, seed=3, cfg=cfg)
+    for split in ("train", "validation"):
+        assert a[split][:] == b[split][:]
+        assert a[split]._fingerprint == b[split]._fingerprint == fingerprint(split, len(a[split]), 3, cfg)
+    assert a["train"]._fingerprint != a["validation"]._fingerprint
+    assert a["train"]["text"] != a["validation"]["text"][:80]  # splits are drawn independently
+
+
+def test_num_proc_does_not_change_the_data():
+    # 1,000 rows: the smallest split that build_dataset_dict really spreads over processes
+    cfg = DataConfig()
+    one = build_dataset_dict({"train": 1000}, seed=5, cfg=cfg, num_proc=1)["train"]
+    two = build_dataset_dict({"train": 1000}, seed=5, cfg=cfg, num_proc=2)["train"]
+    assert one[:] == two[:]
+    assert one._fingerprint == two._fingerprint
+
+
+def test_different_seed_or_config_gives_different_data():
+    cfg = DataConfig()
+    a = build_dataset_dict({"train": 30}, seed=1, cfg=cfg)["train"]
+    b = build_dataset_dict({"train": 30}, seed=2, cfg=cfg)["train"]
+    assert a._fingerprint != b._fingerprint
+    assert sum(x != y for x, y in zip(a["text"], b["text"])) == 30
+    c = build_dataset_dict({"train": 30}, seed=1, cfg=replace(cfg, forced_rank_share=0.0))["train"]
+    assert c._fingerprint != a._fingerprint
+
+
+# ---------------------------------------------------------------- rows match the rule engine
+
+def _replay(row) -> rules.Run:
+    return rules.play(row["lines"], tickets=[tuple(t) for t in row["tickets"]])
+
+
+def _check_row(row, fmt_name: str) -> rules.Run:
+    run = _replay(row)
+    assert row["money"] == run.money
+    assert row["n_tickets"] == run.n_tickets == len(row["tickets"])
+    assert [list(t) for t in run.tickets] == row["tickets"]
+    assert all(rules.is_valid_ticket(tuple(t)) for t in row["tickets"])
+    assert row["n_bad_inputs"] == len(run.errors)
+    if run.complete:
+        assert row["winning"] == list(run.winning) and row["bonus"] == run.bonus
+        assert row["counts"] == [run.counts[k] for k in rules.RANK_KEYS]
+        assert row["prize"] == run.prize == rules.prize_total(run.counts)
+        assert row["rate_tenths"] == run.rate_tenths
+    else:
+        assert row["counts"] == [0] * len(rules.RANK_KEYS)
+    fmt = get_format(fmt_name)
+    assert row["text"] == fmt.to_text(run)
+    assert sum(row["segment_lengths"]) == len(row["text"])
+    assert len(row["segment_lengths"]) == len(row["segment_kinds"])
+    assert set(row["segment_kinds"]) <= {k.value for k in Kind}
+    return run
+
+
+def test_transcript_rows_match_the_rule_engine(transcript_rows):
+    complete = 0
+    for row in transcript_rows:
+        run = _check_row(row, "transcript")
+        complete += run.complete
+        # the visible console text is exactly what the program prints for the lines the model
+        # sees (lines over 64 characters are answered by the console shell, not the model)
+        fmt = get_format("transcript")
+        if run.complete:
+            seen = [line for line in row["lines"] if rules.check_length(line) is None]
+            assert fmt.to_stdout(row["text"]) == rules.console_text(rules.play(seen, tickets=run.tickets))
+            assert rules.rate_line(run.rate_tenths) in row["text"]
+    assert complete == len(transcript_rows)  # every session runs to its end
+
+
+def test_typed_text_is_marked_as_input(transcript_rows):
+    for row in transcript_rows.select(range(50)):
+        pos, typed = 0, []
+        for length, kind in zip(row["segment_lengths"], row["segment_kinds"]):
+            if kind == Kind.INPUT.value:
+                typed.append(row["text"][pos:pos + length].rstrip("\n"))
+            pos += length
+        shown = [line for line in row["lines"] if rules.check_length(line) is None]
+        assert typed == shown
+
+
+def test_forced_rank_rows_contain_a_ticket_of_that_rank(transcript_rows, seed_rows):
+    for rows in (transcript_rows, seed_rows):
+        forced = [row for row in rows if row["forced_rank"]]
+        assert forced
+        for row in forced:
+            ranks = {rules.rank_of(t, row["winning"], row["bonus"]) for t in row["tickets"]}
+            assert row["forced_rank"] in {r.key for r in ranks if r is not None}
+            key = rules.RANK_KEYS.index(row["forced_rank"])
+            assert row["counts"][key] >= 1
+    # all five ranks are forced, roughly equally often, in about half the sessions (default 0.5)
+    share = sum(bool(r) for r in transcript_rows["forced_rank"]) / len(transcript_rows)
+    assert abs(share - 0.5) < 0.1
+    by_rank = Counter(r for r in transcript_rows["forced_rank"] if r)
+    assert set(by_rank) == set(rules.RANK_KEYS)
+
+
+def test_forced_rank_share_zero_and_one():
+    none = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(forced_rank_share=0.0))["train"]
+    assert not any(none["forced_rank"])
+    every = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(forced_rank_share=1.0))["train"]
+    assert all(every["forced_rank"])
+    assert all(sum(c) >= 1 for c in every["counts"])
+
+
+def test_bad_input_share_is_respected(transcript_rows):
+    share = sum(n > 0 for n in transcript_rows["n_bad_inputs"]) / len(transcript_rows)
+    assert abs(share - 0.25) < 0.07  # default 0.25; 400 rows: sd ~0.022
+    clean = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(bad_input_share=0.0))["train"]
+    assert not any(clean["n_bad_inputs"])
+    assert not any("[ERROR]" in t for t in clean["text"])
+    bad = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(bad_input_share=1.0))["train"]
+    assert all(n > 0 for n in bad["n_bad_inputs"])
+    assert all("[ERROR]" in t for t in bad["text"])
+
+
+def test_money_range_is_respected():
+    cfg = DataConfig(min_money=5_000, max_money=12_000, small_share=0.5)
+    rows = build_dataset_dict({"train": 300}, seed=1, cfg=cfg)["train"]
+    money = rows["money"]
+    assert all(5_000 <= m <= 12_000 and m % 1000 == 0 for m in money)
+    assert min(money) == 5_000 and max(money) == 12_000
+    default = build_dataset_dict({"train": 300}, seed=1, cfg=DataConfig())["train"]["money"]
+    assert all(1_000 <= m <= 100_000 for m in default)
+    assert max(default) > 20_000  # the 40% outside the small range reach beyond the blog's 20,000
+    small = sum(m <= 20_000 for m in default) / len(default)
+    assert 0.6 <= small <= 0.8  # small_share 0.6, plus the wide draws that land low
+
+
+def test_seed_format_has_no_bad_inputs(seed_rows):
+    assert not any(seed_rows["n_bad_inputs"])
+    assert all(m <= 20_000 for m in seed_rows["money"])
+    for row in seed_rows:
+        run = _check_row(row, "seed")
+        assert run.complete and not run.errors
+        assert row["text"].startswith("<IN>\n") and row["text"].endswith("</OUT>")
+        assert row["lines"][0] == str(row["money"])  # typed plainly (no variants in the seed format)
+
+
+# ---------------------------------------------------------------- the build script
+
+def test_script_builds_and_saves(tmp_path, capsys):
+    out = tmp_path / "ds"
+    build_script.main(["--output_dir", str(out), "--train_size", "40", "--validation_size", "8",
+                       "--test_size", "6", "--seed", "4", "--num_proc", "1"])
+    loaded = load_from_disk(str(out))
+    assert {k: len(v) for k, v in loaded.items()} == {"train": 40, "validation": 8, "test": 6}
+    same = build_dataset_dict({"train": 40, "validation": 8, "test": 6}, seed=4, cfg=DataConfig())
+    for split in loaded:
+        assert loaded[split][:] == same[split][:]
+    info = json.loads((out / build_script.BUILD_INFO).read_text())
+    assert info["seed"] == 4 and info["config"]["format"] == "transcript"
+    assert info["fingerprints"] == {k: v._fingerprint for k, v in same.items()}
+    assert "built" in capsys.readouterr().out
+    assert sorted(os.listdir(tmp_path)) == ["ds"]  # no staging folder left behind
+
+
+def test_script_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "ds"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--output_dir", str(out), "--train_size", "5", "--num_proc", "1"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "refusing to overwrite" in proc.stderr and "--overwrite" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (out / "precious.txt").read_text() == "keep me"
+    assert os.listdir(out) == ["precious.txt"]
+
+
+def test_script_empty_output_dir_is_fine(tmp_path):
+    out = tmp_path / "ds"
+    out.mkdir()
+    build_script.main(["--output_dir", str(out), "--train_size", "5", "--validation_size", "0",
+                       "--test_size", "0", "--num_proc", "1"])
+    assert list(load_from_disk(str(out))) == ["train"]
+
+
+def test_overwrite_swaps_in_only_after_success(tmp_path, monkeypatch):
+    out = tmp_path / "ds"
+    common = ["--output_dir", str(out), "--validation_size", "0", "--test_size", "0", "--num_proc", "1"]
+    build_script.main(common + ["--train_size", "5", "--seed", "1"])
+    before = load_from_disk(str(out))["train"][:]
+
+    # a build that fails half-way leaves the old dataset as it was, and no litter
+    def broken(cfg, args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build_script, "build", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_script.main(common + ["--train_size", "7", "--seed", "2", "--overwrite"])
+    assert load_from_disk(str(out))["train"][:] == before
+
+    # so does a failure while saving
+    monkeypatch.undo()
+
+    def failing_save(self, *args, **kwargs):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(DatasetDict, "save_to_disk", failing_save)
+    with pytest.raises(OSError):
+        build_script.main(common + ["--train_size", "7", "--seed", "2", "--overwrite"])
+    assert load_from_disk(str(out))["train"][:] == before
+    assert sorted(os.listdir(tmp_path)) == ["ds"]
+
+    # a successful --overwrite replaces it completely
+    monkeypatch.undo()
+    build_script.main(common + ["--train_size", "7", "--seed", "2", "--overwrite"])
+    after = load_from_disk(str(out))
+    assert len(after["train"]) == 7 and after["train"][:5] != before
+    assert sorted(os.listdir(tmp_path)) == ["ds"]
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--min_money", "5000", "--max_money", "3000"], "larger than --max_money"),
+        (["--min_money", "1500"], "multiple of 1,000"),
+        (["--max_money", "101000"], "1,000..100,000"),
+        (["--min_money", "0"], "multiple of 1,000"),
+        (["--bad_input_share", "1.5"], "bad_input_share must be a fraction in 0..1"),
+        (["--forced_rank_share", "-0.1"], "forced_rank_share must be a fraction in 0..1"),
+        (["--small_share", "2"], "small_share"),
+        (["--variant_share", "-1"], "variant_share"),
+        (["--format", "yaml"], "--format must be one of"),
+        (["--train_size", "0"], "train_size"),
+        (["--test_size", "-3"], "test_size must be >= 0"),
+        (["--num_proc", "0"], "num_proc"),
+        (["--push_to_hub"], "--hub_dataset_id"),
+        (["--train_size", "many"], "invalid int value"),
+        (["--no_such_flag", "1"], "no_such_flag"),
+    ],
+)
+def test_bad_flags_are_usage_errors(flags, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_script.main(["--output_dir", str(tmp_path / "ds")] + flags)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err and message in err
+    assert not (tmp_path / "ds").exists()
+
+
+def test_bad_flags_exit_2_without_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--output_dir", str(tmp_path / "ds"), "--min_money", "3000",
+         "--max_money", "2500", "--bad_input_share", "7"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "error:" in proc.stderr and "Traceback" not in proc.stderr
+    assert "max_money" in proc.stderr and "bad_input_share" in proc.stderr
+
+
+def test_help_documents_every_flag():
+    text = " ".join(build_script.make_parser().format_help().split())
+    for flag in ["--train_size", "--validation_size", "--test_size", "--seed", "--format", "--min_money",
+                 "--max_money", "--small_share", "--bad_input_share", "--forced_rank_share", "--variant_share",
+                 "--num_proc", "--output_dir", "--overwrite", "--push_to_hub", "--hub_dataset_id"]:
+        assert flag in text
+    assert "share of sessions with at least one bad input" in text
+    assert "one ticket hits a rank" in text
+
+
+def test_push_to_hub_path(tmp_path, monkeypatch):
+    pushed = {}
+
+    def fake_push(self, repo_id, **kwargs):
+        pushed.update(repo_id=repo_id, splits={k: len(v) for k, v in self.items()}, **kwargs)
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(DatasetDict, "push_to_hub", fake_push)
+    build_script.main(["--output_dir", str(tmp_path / "ds"), "--train_size", "6", "--validation_size", "2",
+                       "--test_size", "2", "--num_proc", "1", "--push_to_hub", "--hub_dataset_id", "me/lotto"])
+    assert pushed["repo_id"] == "me/lotto"
+    assert pushed["splits"] == {"train": 6, "validation": 2, "test": 2}
+    assert pushed["private"] is False
