@@ -1,0 +1,254 @@
+"""The tokenizers: the designed `lotto` one (default), the trained `byte_bpe` baseline, `gpt2`.
+
+The lotto tokenizer must be lossless on anything a user can type, keep each lotto number one
+token, keep amounts digit by digit, make every program text and work token one token, and
+never let a token straddle two spans of different Kind (the loss weights are per span).
+"""
+from __future__ import annotations
+
+import bisect
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from transformers import AutoTokenizer
+
+from conftest import SPEC_LINES, SPEC_TICKETS, clean_run, random_runs
+from lotto_gpt import rules
+from lotto_gpt.formats import seed, transcript
+from lotto_gpt.rules import Msg
+from lotto_gpt.tokenizer import BOS, build_tokenizer
+
+
+def encode(tok, text: str) -> list[int]:
+    return tok(text, add_special_tokens=False)["input_ids"]
+
+
+def tokens(tok, text: str) -> list[str]:
+    return tok.convert_ids_to_tokens(encode(tok, text))
+
+
+def digit_tokens(tok, text: str) -> list[str]:
+    return [t for t in tokens(tok, text) if t.isdigit()]
+
+
+# ================================================================ lossless on anything typed
+
+ODD_CHARS = ["\x00", "\x07", "\t", "\r", "\x7f", "😀", "👍🏽", "가", "한국어", "٣", "０", "\u200b", "\ufeff", "<s>", "</s>", "<in>", "<t1>", "[", ", "]
+typed_text = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.sampled_from(ODD_CHARS + list("0123456789 ,.-")), max_size=40).map("".join),
+    st.text(min_size=64, max_size=70),
+)
+
+
+@settings(max_examples=600)
+@given(typed_text)
+def test_lotto_round_trip_and_no_unknown_token(lotto_tokenizer, text):
+    ids = encode(lotto_tokenizer, text)
+    assert lotto_tokenizer.decode(ids) == text
+    assert lotto_tokenizer.unk_token_id is None or lotto_tokenizer.unk_token_id not in ids
+    assert all(0 <= i < len(lotto_tokenizer) for i in ids)
+
+
+@pytest.mark.parametrize("text", ["", "\x00", "가나다", "😀" * 3, "\x00" * 64, "a" * 65, "\t\r\x0b\x0c", "1000j", " 1 , 2,3,4,5,6 "])
+def test_lotto_round_trip_examples(lotto_tokenizer, text):
+    assert lotto_tokenizer.decode(encode(lotto_tokenizer, text)) == text
+
+
+def test_lotto_round_trip_of_random_transcripts(lotto_tokenizer, many_runs):
+    for run in many_runs:
+        text = transcript.to_text(run)
+        ids = lotto_tokenizer(text)["input_ids"]
+        assert lotto_tokenizer.decode(ids[1:]) == text
+        if "<s>" not in text and "</s>" not in text and "<pad>" not in text:
+            assert lotto_tokenizer.decode(ids, skip_special_tokens=True) == text
+
+
+def test_bos_is_prepended(lotto_tokenizer):
+    ids = lotto_tokenizer("8000")["input_ids"]
+    assert ids[0] == lotto_tokenizer.bos_token_id
+    assert lotto_tokenizer.bos_token == BOS
+    assert ids[1:] == encode(lotto_tokenizer, "8000")
+    assert lotto_tokenizer("")["input_ids"] == [lotto_tokenizer.bos_token_id]
+
+
+def test_special_tokens_are_distinct(lotto_tokenizer):
+    ids = {lotto_tokenizer.bos_token_id, lotto_tokenizer.eos_token_id, lotto_tokenizer.pad_token_id}
+    assert len(ids) == 3 and None not in ids
+
+
+# ================================================================ numbers
+
+def test_one_token_per_lotto_number_in_ticket_lines(lotto_tokenizer):
+    rng = random.Random(1)
+    tickets = [rules.issue_ticket(rng) for _ in range(300)] + [tuple(range(40, 46)), (1, 2, 3, 4, 5, 6)]
+    for ticket in tickets:
+        line = "<t7>" + rules.format_ticket(ticket) + "\n"
+        assert digit_tokens(lotto_tokenizer, line) == [str(n) for n in ticket]
+
+
+def test_every_number_1_to_45_is_one_token(lotto_tokenizer):
+    for n in range(1, 46):
+        assert tokens(lotto_tokenizer, f"[{n}, 1, 2, 3, 4, 5]")[1] == str(n)
+        assert tokens(lotto_tokenizer, str(n)) == [str(n)]
+
+
+@pytest.mark.parametrize("sep", [",", ", ", " ,", " , ", ",  "])
+def test_one_token_per_typed_winning_number_with_or_without_spaces(lotto_tokenizer, sep):
+    rng = random.Random(len(sep))
+    for _ in range(100):
+        numbers = rng.sample(range(1, 46), 6)
+        parts = [f"0{n}" if n < 10 and rng.random() < 0.2 else str(n) for n in numbers]
+        line = " " * rng.randint(0, 2) + sep.join(parts) + " " * rng.randint(0, 2)
+        assert digit_tokens(lotto_tokenizer, line) == parts
+
+
+def test_one_token_per_number_in_work_lines(lotto_tokenizer, spec_run):
+    for line in transcript.match_lines(spec_run):
+        ticket = [t for t in tokens(lotto_tokenizer, line) if t.isdigit()]
+        assert len(ticket) == 6 and all(1 <= int(t) <= 45 for t in ticket)
+
+
+@pytest.mark.parametrize("amount", ["1000", "8000", "12000", "100000", "100001", "999"])
+def test_amounts_are_single_digits(lotto_tokenizer, amount):
+    assert tokens(lotto_tokenizer, amount) == list(amount)
+    assert digit_tokens(lotto_tokenizer, "<in>" + amount + "\n") == list(amount)
+
+
+@pytest.mark.parametrize("tenths", [625, 0, 313, 10_000_000, 2_000_000_000])
+def test_rate_digits_are_single_digits(lotto_tokenizer, tenths):
+    rate = rules.format_rate(tenths)
+    line = rules.rate_line(tenths)
+    assert digit_tokens(lotto_tokenizer, line) == [c for c in rate if c.isdigit()]
+
+
+# ================================================================ program and work texts
+
+def test_every_program_text_is_one_token(lotto_tokenizer):
+    texts = transcript.program_vocabulary()
+    assert set(Msg.ERRORS) <= set(texts)
+    for text in texts:
+        assert tokens(lotto_tokenizer, text) == [text]
+
+
+def test_every_work_token_is_one_token(lotto_tokenizer):
+    for text in transcript.work_vocabulary():
+        assert tokens(lotto_tokenizer, text) == [text]
+
+
+def test_program_texts_stay_whole_inside_a_transcript(lotto_tokenizer):
+    run = rules.play(["1000j", "x" * 64, "8000", "1,2", "1,2,3,4,5,6", "1", "7"], tickets=SPEC_TICKETS)
+    toks = tokens(lotto_tokenizer, transcript.to_text(run))
+    for text in [Msg.ASK_MONEY, Msg.ASK_WINNING, Msg.ASK_BONUS, Msg.MONEY_NOT_NUMBER, Msg.WINNING_COUNT,
+                 Msg.BONUS_DUPLICATE, Msg.BOUGHT_SUFFIX, Msg.STATS_HEADER, Msg.STATS_RULE,
+                 Msg.RATE_PREFIX, Msg.RATE_SUFFIX, "3개 일치 (5,000원) - ", "<in>", "<d1>", "<b7>", "<c3>", "<#1>", "<n8>"]:
+        assert text in toks, text
+
+
+# ================================================================ Kind boundaries
+
+def assert_no_token_straddles_a_segment(tok, segments):
+    text = "".join(s.text for s in segments)
+    ends, pos = [], 0
+    for s in segments:
+        pos += len(s.text)
+        ends.append(pos)
+    offsets = tok(text, return_offsets_mapping=True)["offset_mapping"]
+    for start, end in offsets:
+        if end == start:
+            continue  # BOS
+        i = bisect.bisect_right(ends, start)  # the segment holding the token's first char
+        assert end <= ends[i], (text[start:end], segments[i])
+
+
+def test_tokens_never_straddle_a_kind_boundary(lotto_tokenizer, many_runs):
+    for run in many_runs:
+        assert_no_token_straddles_a_segment(lotto_tokenizer, transcript.encode(run))
+
+
+def test_tokens_never_straddle_a_kind_boundary_with_tricky_typed_lines(lotto_tokenizer):
+    tricky = ["", "7", "1,", ", ", "<in", "in>", "<t", "[", "가", "😀", "\x00", "---", "개", "구입금액을 입력해 주세요", "5개 일치 (1,500,000원) - "]
+    for line in tricky:
+        for lines in ([line] + SPEC_LINES, ["8000", line, "1,2,3,4,5,6", line, "7"]):
+            run = rules.play(lines, tickets=SPEC_TICKETS)
+            assert_no_token_straddles_a_segment(lotto_tokenizer, transcript.encode(run))
+
+
+def test_offsets_cover_the_text(lotto_tokenizer, spec_run):
+    text = transcript.to_text(spec_run)
+    offsets = [o for o in lotto_tokenizer(text, return_offsets_mapping=True)["offset_mapping"] if o[1] > o[0]]
+    covered = "".join(text[a:b] for a, b in dict.fromkeys(offsets))
+    assert covered == text
+
+
+# ================================================================ save and load
+
+def test_save_and_load_with_auto_tokenizer_gives_identical_ids(lotto_tokenizer, tmp_path, many_runs):
+    lotto_tokenizer.save_pretrained(tmp_path)
+    loaded = AutoTokenizer.from_pretrained(tmp_path)
+    texts = [transcript.to_text(r) for r in many_runs[:40]] + ["", "가😀\x00", "<s>8000</s>", "1,2,3,4,5,6"]
+    for text in texts:
+        assert loaded(text)["input_ids"] == lotto_tokenizer(text)["input_ids"]
+        assert loaded.decode(loaded(text)["input_ids"][1:]) == text
+    assert (loaded.bos_token, loaded.eos_token, loaded.pad_token) == (lotto_tokenizer.bos_token, lotto_tokenizer.eos_token, lotto_tokenizer.pad_token)
+    assert loaded.model_max_length == lotto_tokenizer.model_max_length
+    assert len(loaded) == len(lotto_tokenizer)
+
+
+def test_lotto_tokenizer_is_deterministic(lotto_tokenizer):
+    again = build_tokenizer("lotto", transcript)
+    assert again.get_vocab() == lotto_tokenizer.get_vocab()
+
+
+# ================================================================ byte_bpe and gpt2
+
+@pytest.fixture(scope="module")
+def seed_corpus():
+    rng = random.Random(5)
+    return [seed.to_text(clean_run(rng, max_tickets=20)) for _ in range(200)]
+
+
+@pytest.fixture(scope="module")
+def byte_bpe(seed_corpus):
+    return build_tokenizer("byte_bpe", seed, corpus=seed_corpus)
+
+
+def test_byte_bpe_trains_and_round_trips(byte_bpe, seed_corpus):
+    assert 256 < len(byte_bpe) <= 2000
+    for text in seed_corpus[:50]:
+        ids = encode(byte_bpe, text)
+        assert byte_bpe.decode(ids) == text
+    # trained merges: fewer tokens than bytes
+    assert len(encode(byte_bpe, seed_corpus[0])) < 0.7 * len(seed_corpus[0].encode())
+
+
+@settings(max_examples=300)
+@given(typed_text)
+def test_byte_bpe_round_trips_any_text(byte_bpe, text):
+    assert byte_bpe.decode(encode(byte_bpe, text)) == text
+
+
+def test_byte_bpe_save_and_load(byte_bpe, tmp_path, seed_corpus):
+    byte_bpe.save_pretrained(tmp_path)
+    loaded = AutoTokenizer.from_pretrained(tmp_path)
+    for text in seed_corpus[:20]:
+        assert loaded(text)["input_ids"] == byte_bpe(text)["input_ids"]
+
+
+def test_gpt2_tokenizer_fails_clearly_offline(monkeypatch, tmp_path):
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    try:
+        build_tokenizer("gpt2", transcript)
+    except OSError:
+        return
+    pytest.skip("gpt2 is in the local Hugging Face cache, so it loads offline")
+
+
+def test_unknown_tokenizer_kind_raises():
+    with pytest.raises(ValueError):
+        build_tokenizer("sentencepiece", transcript)
