@@ -28,7 +28,7 @@ class DataConfig:
     min_money: int = field(default=1_000, metadata={"help": "smallest purchase (won)"})
     max_money: int = field(default=100_000, metadata={"help": "largest purchase (won)"})
     small_share: float = field(
-        default=0.6, metadata={"help": "share of sessions with money in 1,000..20,000 (the blog's range)"}
+        default=0.85, metadata={"help": "share of sessions with money in 1,000..20,000 (the blog's range)"}
     )
     bad_input_share: float = field(
         default=0.25, metadata={"help": "share of sessions with at least one bad input (transcript only)"}
