@@ -82,7 +82,7 @@ class TailWeightedTrainer(Trainer):
         if not batch_samples or "loss_weights" not in batch_samples[0]:
             return None
         mass = sum(b["loss_weights"][:, 1:].sum() for b in batch_samples).to(device)
-        if self.args.world_size > 1:
+        if self.args.world_size > 1 and self.args.average_tokens_across_devices:
             mass = self.accelerator.gather(mass.reshape(1)).sum()
         return mass
 
@@ -97,8 +97,8 @@ class TailWeightedTrainer(Trainer):
         ce = ce.view_as(w)
         mass = num_items_in_batch if num_items_in_batch is not None else w.sum()
         loss = (ce * w).sum() / torch.as_tensor(mass, dtype=ce.dtype, device=ce.device).clamp_min(1e-8)
-        if self.args.world_size > 1 and self.args.average_tokens_across_devices:
-            loss = loss * self.args.world_size  # DDP averages gradients over processes
+        if num_items_in_batch is not None and self.args.world_size > 1 and self.args.average_tokens_across_devices:
+            loss = loss * self.args.world_size  # the mass is global and DDP averages gradients over processes
         if model.training:
             self._track(ce.detach(), kind_ids[:, 1:], inputs["attention_mask"])
         return (loss, outputs) if return_outputs else loss
