@@ -1,0 +1,197 @@
+"""`train.py` end to end, as real processes: artifacts, pipeline loading, resuming a killed
+run, and two CPU processes (torchrun + gloo) agreeing with one.
+
+Tiny models (1 block, 32 wide), short sessions (money up to 10,000) and a few dozen steps;
+every process runs with one thread, so the numbers do not depend on the machine's load.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST_TURN = "구입금액을 입력해 주세요.\n<in>"
+
+TINY = [
+    "--n_layer", "1", "--n_embd", "32", "--n_head", "2", "--n_positions", "1024",
+    "--max_money", "10000", "--small_share", "1.0", "--train_size", "64", "--eval_size", "8",
+    "--build_num_proc", "1", "--report_to", "none", "--use_cpu", "--disable_tqdm", "true",
+    "--warmup_steps", "0", "--logging_steps", "1",
+]
+
+
+def env():
+    e = dict(os.environ)
+    e.update(OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+    return e
+
+
+def train_cmd(*args) -> list[str]:
+    return [sys.executable, "train.py", *TINY, *map(str, args)]
+
+
+def run(cmd, timeout=300) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-5000:]
+    return proc
+
+
+def state(output_dir: Path) -> dict:
+    return json.loads((output_dir / "trainer_state.json").read_text())
+
+
+def logged(output_dir: Path, key: str) -> dict[int, float]:
+    return {h["step"]: h[key] for h in state(output_dir)["log_history"] if key in h}
+
+
+@pytest.fixture(scope="module")
+def dataset_dir(tmp_path_factory):
+    """The data every TINY run builds (same flags, same seed), built once for the module."""
+    from lotto_gpt.data import DataConfig, build_dataset_dict
+
+    path = tmp_path_factory.mktemp("data") / "transcript"
+    cfg = DataConfig(max_money=10_000, small_share=1.0)
+    build_dataset_dict({"train": 64, "validation": 8}, seed=0, cfg=cfg).save_to_disk(str(path))
+    return path
+
+
+# ---------------------------------------------------------------- artifacts and the pipeline
+
+def test_train_builds_data_and_writes_a_loadable_model(tmp_path):
+    data, out = tmp_path / "data", tmp_path / "out"
+    # GPT-2 blocks (the card's model) learn the fixed first turn within 100 tiny steps
+    run(train_cmd("--dataset_dir", data, "--output_dir", out, "--arch", "gpt2", "--max_steps", 100,
+                  "--learning_rate", "1e-2", "--per_device_train_batch_size", 8, "--eval_steps", 50,
+                  "--save_steps", 50, "--logging_steps", 10, "--seed", 0))
+
+    assert (data / "dataset_dict.json").exists()  # the missing dataset was built
+    for name in ["model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",
+                 "generation_config.json", "trainer_state.json", "training_curve.png", "train_summary.json"]:
+        assert (out / name).is_file(), name
+    assert (out / "training_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    from transformers import AutoTokenizer, GenerationConfig
+
+    tok = AutoTokenizer.from_pretrained(out)
+    gen = GenerationConfig.from_pretrained(out)
+    assert gen.eos_token_id == tok.eos_token_id and gen.pad_token_id == tok.pad_token_id
+    assert gen.bos_token_id == tok.bos_token_id
+    assert gen.max_new_tokens >= 3400  # a 100-ticket session with its work lines
+
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["global_step"] == 100 and summary["world_size"] == 1
+    assert summary["model"]["arch"] == "gpt2" and summary["data"]["max_money"] == 10_000
+    st = state(out)
+    assert st["global_step"] == 100
+    losses = logged(out, "loss")
+    assert sorted(losses) == list(range(10, 101, 10))
+    assert losses[100] < losses[10]  # it learned something
+    assert sorted(logged(out, "eval_loss")) == [50, 100]
+    assert all(f"loss_{k}" in h for h in st["log_history"] if "loss" in h for k in ("program", "tail"))
+
+    from transformers import pipeline
+
+    generate = pipeline("text-generation", model=str(out))
+    # from BOS alone the model writes the program's first turn and waits for input
+    first = generate("", max_new_tokens=3, do_sample=False, return_full_text=False)[0]["generated_text"]
+    assert first == FIRST_TURN
+    # after the first typed line it continues (a tiny model will not be right; it must run)
+    prompt = FIRST_TURN + "8000\n"
+    sampled = generate(prompt, max_new_tokens=20, return_full_text=False)[0]["generated_text"]
+    assert isinstance(sampled, str) and sampled
+    full = generate(prompt, max_new_tokens=5, do_sample=False)[0]["generated_text"]
+    assert full.startswith(prompt) and len(full) > len(prompt)
+
+
+# ---------------------------------------------------------------- resume after SIGKILL
+
+def _complete_checkpoints(output_dir: Path) -> list[Path]:
+    """Checkpoints whose trainer_state.json (the last file the Trainer writes) exists."""
+    found = [p for p in output_dir.glob("checkpoint-*") if (p / "trainer_state.json").exists()]
+    return sorted(found, key=lambda p: int(p.name.split("-")[1]))
+
+
+@pytest.mark.slow
+def test_resume_after_kill_matches_an_unbroken_run(tmp_path, dataset_dir):
+    steps, save = 30, 10
+    common = ["--dataset_dir", dataset_dir, "--max_steps", steps, "--save_steps", save,
+              "--per_device_train_batch_size", 4, "--eval_strategy", "no", "--seed", 3]
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+
+    unbroken = subprocess.Popen(train_cmd(*common, "--output_dir", whole), cwd=ROOT, env=env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    victim = subprocess.Popen(train_cmd(*common, "--output_dir", broken), cwd=ROOT, env=env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not _complete_checkpoints(broken):
+            assert victim.poll() is None, "the run ended before a checkpoint existed"
+            assert time.monotonic() < deadline, "no checkpoint within the time limit"
+            time.sleep(0.01)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=60)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+    assert victim.returncode == -signal.SIGKILL
+    assert not (broken / "model.safetensors").exists(), "killed too late: the run had finished"
+    last = _complete_checkpoints(broken)[-1]
+    assert int(last.name.split("-")[1]) < steps
+
+    resumed = run(train_cmd(*common, "--output_dir", broken, "--resume_from_checkpoint", last))
+    # it really resumed: this process trained only the steps after the checkpoint
+    done = int(last.name.split("-")[1])
+    assert resumed.stdout.count("{'loss': ") == steps - done
+    _, err = unbroken.communicate(timeout=300)
+    assert unbroken.returncode == 0, err[-5000:]
+
+    assert state(broken)["global_step"] == state(whole)["global_step"] == steps
+    assert json.loads((broken / "train_summary.json").read_text())["global_step"] == steps
+    # the same data order, optimizer and schedule: the same loss at every step ...
+    loss_whole, loss_broken = logged(whole, "loss"), logged(broken, "loss")
+    assert sorted(loss_broken) == sorted(loss_whole) == list(range(1, steps + 1))
+    for step in loss_whole:
+        assert loss_broken[step] == pytest.approx(loss_whole[step], abs=1e-6), step
+    # ... and the same final weights
+    a, b = load_file(whole / "model.safetensors"), load_file(broken / "model.safetensors")
+    assert a.keys() == b.keys()
+    for name in a:
+        assert (a[name] - b[name]).abs().max().item() < 1e-6, name
+
+
+# ---------------------------------------------------------------- two CPU processes
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes_match_one(tmp_path, dataset_dir):
+    """2 processes x batch 4 (gloo) = 1 process x batch 8: the same losses, saved once."""
+    common = ["--max_steps", 2, "--save_steps", 2, "--eval_steps", 2, "--seed", 0,
+              "--train_sampling_strategy", "sequential", "--per_device_eval_batch_size", 4]
+    two, one = tmp_path / "two", tmp_path / "one"
+    # the two-process run builds its own data (rank 0 first, then rank 1 loads it)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    proc = run(launcher + train_cmd(*common, "--dataset_dir", tmp_path / "data2", "--output_dir", two,
+                                    "--per_device_train_batch_size", 4)[1:])
+    run(train_cmd(*common, "--dataset_dir", dataset_dir, "--output_dir", one, "--per_device_train_batch_size", 8))
+
+    assert json.loads((two / "train_summary.json").read_text())["world_size"] == 2
+    assert proc.stdout.count("parameters; format") == 2  # both ranks really trained
+    for key in ("loss", "eval_loss"):
+        a, b = logged(two, key), logged(one, key)
+        assert sorted(a) == sorted(b) and a, key
+        for step in a:
+            assert a[step] == pytest.approx(b[step], abs=1e-4), (key, step)
+    # saved exactly once: one final model, one checkpoint, no partial or duplicate files
+    assert [p.relative_to(two).as_posix() for p in sorted(two.rglob("model.safetensors"))] == [
+        "checkpoint-2/model.safetensors", "model.safetensors"]
+    a, b = load_file(two / "model.safetensors"), load_file(one / "model.safetensors")
+    for name in a:
+        assert (a[name] - b[name]).abs().max().item() < 1e-4, name

@@ -1,0 +1,256 @@
+"""The weighted loss: gradient accumulation is exact, the collator weighs tokens by kind,
+the logs carry per-kind losses and evaluation reports `eval_loss`.
+
+Everything runs the real `TailWeightedTrainer` on a 1-layer, 32-wide model (a few seconds).
+"""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import TrainingArguments
+
+from lotto_gpt import rules
+from lotto_gpt.data import KIND_IDS, PAD_KIND, DataConfig, build_dataset_dict, tokenize_rows
+from lotto_gpt.formats import Kind, transcript
+from lotto_gpt.modeling import ModelArguments, build_model
+from lotto_gpt.tokenizer import build_tokenizer
+from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, WeightedCollator
+
+TINY = ModelArguments(n_layer=1, n_embd=32, n_head=2, n_positions=1024)
+# money up to 10,000 keeps rows short (150..450 tokens) but of very different lengths
+SHORT_ROWS = DataConfig(max_money=10_000, small_share=1.0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny matrices: one thread is faster, and far faster on a CPU shared with other jobs."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return build_tokenizer("lotto", transcript)
+
+
+@pytest.fixture(scope="module")
+def data(tok):
+    raw = build_dataset_dict({"train": 64, "validation": 12}, seed=0, cfg=SHORT_ROWS)
+    tokenized = raw.map(tokenize_rows, batched=True, remove_columns=raw["train"].column_names,
+                        fn_kwargs={"tokenizer": tok})
+    return raw, tokenized
+
+
+@pytest.fixture(scope="module")
+def rows32(data):
+    """32 rows sorted by length: the four micro-batches of 8 carry very different weight masses."""
+    train = data[1]["train"]
+    order = sorted(range(32), key=lambda i: train[i]["length"])
+    return train.select(order)
+
+
+def collator(tok, loss_args=None):
+    return WeightedCollator(tok.pad_token_id, (loss_args or LossArguments()).by_kind_id())
+
+
+def make_trainer(model, tok, tmp_path, train=None, eval_ds=None, loss_args=None, cls=TailWeightedTrainer,
+                 **overrides):
+    kwargs = dict(
+        output_dir=str(tmp_path), use_cpu=True, report_to="none", remove_unused_columns=False,
+        per_device_train_batch_size=8, per_device_eval_batch_size=16, save_strategy="no",
+        disable_tqdm=True, dataloader_num_workers=0, seed=0, logging_steps=1,
+        train_sampling_strategy="sequential",
+    )
+    kwargs.update(overrides)
+    return cls(
+        model=model, args=TrainingArguments(**kwargs), data_collator=collator(tok, loss_args),
+        train_dataset=train, eval_dataset=eval_ds, processing_class=tok,
+    )
+
+
+def grads(model):
+    return {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+# ---------------------------------------------------------------- (a) accumulation is exact
+
+def test_one_step_at_32_equals_four_accumulated_micro_batches_of_8(tok, rows32, tmp_path):
+    model = build_model(TINY, tok, seed=0)
+    trainer = make_trainer(model, tok, tmp_path)
+    model.train()
+    collate = collator(tok)
+    big = collate([rows32[i] for i in range(32)])
+    micro = [collate([rows32[i] for i in range(k * 8, k * 8 + 8)]) for k in range(4)]
+    device = torch.device("cpu")
+
+    # one batch of 32
+    mass = trainer._get_num_items_in_batch([big], device)
+    loss_big = trainer.compute_loss(model, dict(big), num_items_in_batch=mass)
+    loss_big.backward()
+    g_big = grads(model)
+    model.zero_grad()
+
+    # four micro-batches of 8, normalised by the step's weight mass (what Trainer.train does)
+    mass_micro = trainer._get_num_items_in_batch(micro, device)
+    assert torch.allclose(mass_micro, mass)
+    loss_acc = 0.0
+    for batch in micro:
+        loss = trainer.compute_loss(model, dict(batch), num_items_in_batch=mass_micro)
+        loss.backward()
+        loss_acc += loss.detach()
+    g_acc = grads(model)
+    model.zero_grad()
+
+    assert abs(loss_acc.item() - loss_big.item()) < 1e-5
+    assert g_big.keys() == g_acc.keys() and len(g_big) > 5
+    for name in g_big:
+        assert torch.allclose(g_acc[name], g_big[name], atol=1e-5, rtol=0), name
+
+    # the test can fail: a per-micro-batch mean (averaged over the 4 steps) is a different loss
+    masses = [b["loss_weights"][:, 1:].sum().item() for b in micro]
+    assert max(masses) > 1.5 * min(masses)  # rows of different lengths and weights
+    naive = 0.0
+    for batch in micro:
+        loss = trainer.compute_loss(model, dict(batch)) / 4  # mean of each micro-batch's mean
+        loss.backward()
+        naive += loss.detach()
+    g_naive = grads(model)
+    assert abs(naive.item() - loss_big.item()) > 1e-3
+    assert max((g_naive[n] - g_big[n]).abs().max().item() for n in g_big) > 1e-4
+
+
+def _one_sgd_step(tok, train, tmp_path, batch, accumulation, trainer_cls=TailWeightedTrainer):
+    """Train one optimizer step with plain SGD at lr 1 (no clipping): the update is the gradient."""
+    model = build_model(TINY, tok, seed=0)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    trainer = make_trainer(
+        model, tok, tmp_path / f"{batch}x{accumulation}", train=train, per_device_train_batch_size=batch,
+        gradient_accumulation_steps=accumulation, max_steps=1, optim="sgd", learning_rate=1.0,
+        lr_scheduler_type="constant", weight_decay=0.0, max_grad_norm=0.0, warmup_steps=0, cls=trainer_cls,
+    )
+    trainer.train()
+    step = {n: before[n] - p.detach() for n, p in model.named_parameters()}
+    loss = next(h["loss"] for h in trainer.state.log_history if "loss" in h)
+    return step, loss
+
+
+def test_trainer_train_accumulation_matches_big_batch(tok, rows32, tmp_path):
+    """The same through `Trainer.train` (training_step, accelerate's backward, the optimizer)."""
+    step_big, loss_big = _one_sgd_step(tok, rows32, tmp_path, batch=32, accumulation=1)
+    step_acc, loss_acc = _one_sgd_step(tok, rows32, tmp_path, batch=8, accumulation=4)
+    assert abs(loss_big - loss_acc) < 1e-5
+    for name in step_big:
+        assert torch.allclose(step_acc[name], step_big[name], atol=1e-5, rtol=0), name
+    assert max(s.abs().max().item() for s in step_big.values()) > 1e-3  # the step moved the weights
+
+    class NaiveMean(TailWeightedTrainer):
+        """A per-micro-batch mean: what a plain override of compute_loss would do."""
+
+        def _get_num_items_in_batch(self, batch_samples, device):
+            return None
+
+    step_naive, loss_naive = _one_sgd_step(tok, rows32, tmp_path / "naive", batch=8, accumulation=4,
+                                           trainer_cls=NaiveMean)
+    # loss_is_scaled_for_ga=True: the four micro-batch means are summed, a 4x larger step
+    assert abs(loss_naive - loss_big) > 1e-3
+    assert max((step_naive[n] - step_big[n]).abs().max().item() for n in step_big) > 1e-3
+
+
+# ---------------------------------------------------------------- (b) the collator
+
+def test_collator_weights_by_kind_and_pads_with_zero_weight():
+    loss_args = LossArguments(tail_weight=4.0, work_weight=3.0, ticket_weight=0.1, program_weight=1.0)
+    collate = WeightedCollator(pad_token_id=7, weights=loss_args.by_kind_id())
+    k = KIND_IDS
+    features = [
+        {"input_ids": [1, 10, 11, 12, 13, 14], "kind_ids": [k["input"], k["program"], k["input"], k["ticket"],
+                                                           k["work"], k["tail"]]},
+        {"input_ids": [1, 20, 21], "kind_ids": [k["input"], k["program"], k["tail"]]},
+    ]
+    batch = collate(features)
+    assert batch["input_ids"].shape == (2, 6)
+    assert batch["input_ids"][1].tolist() == [1, 20, 21, 7, 7, 7]
+    assert batch["attention_mask"].tolist() == [[1] * 6, [1, 1, 1, 0, 0, 0]]
+    assert batch["kind_ids"][1, 3:].tolist() == [PAD_KIND] * 3
+    assert batch["loss_weights"].tolist() == [
+        pytest.approx([0.0, 1.0, 0.0, 0.1, 3.0, 4.0]),
+        pytest.approx([0.0, 1.0, 4.0, 0.0, 0.0, 0.0]),
+    ]
+    # the blog's setup: every row padded to a multiple of max_length
+    padded = WeightedCollator(7, loss_args.by_kind_id(), pad_to_multiple_of=8)(features)
+    assert padded["input_ids"].shape == (2, 8)
+    assert padded["loss_weights"][:, 6:].abs().sum() == 0
+
+
+def test_collator_on_real_rows_zeroes_typed_input(tok, data):
+    raw, tokenized = data
+    loss_args = LossArguments()
+    batch = collator(tok, loss_args)([tokenized["train"][i] for i in range(8)])
+    by_kind = {kind.value: getattr(loss_args, f"{kind.value}_weight", 0.0) for kind in Kind}
+    for i in range(8):
+        n = tokenized["train"][i]["length"]
+        kinds, weights = batch["kind_ids"][i], batch["loss_weights"][i]
+        for kind in Kind:
+            mask = kinds[:n] == KIND_IDS[kind.value]
+            expected = 0.0 if kind is Kind.INPUT else by_kind[kind.value]
+            assert torch.all(weights[:n][mask] == expected), kind
+        assert torch.all(weights[n:] == 0) and torch.all(batch["attention_mask"][i, n:] == 0)
+        # the zero-weight input tokens are exactly what the user typed (plus the BOS)
+        ids = batch["input_ids"][i, 1:n][kinds[1:n] == KIND_IDS["input"]]
+        typed = [line for line in raw["train"][i]["lines"] if rules.check_length(line) is None]
+        assert tok.decode(ids) == "".join(line + "\n" for line in typed)
+        # every other kind is present in a complete session
+        for kind in (Kind.PROGRAM, Kind.TICKET, Kind.WORK, Kind.TAIL):
+            assert (kinds == KIND_IDS[kind.value]).any()
+
+
+# ---------------------------------------------------------------- (c) per-kind losses, (d) eval loss
+
+def _weighted_ce(model, batch):
+    """Per-token CE of the batch's targets, with their kinds and weights."""
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(),
+                         batch["input_ids"][:, 1:].reshape(-1), reduction="none").view(logits.shape[0], -1)
+    return ce, batch["kind_ids"][:, 1:], batch["loss_weights"][:, 1:]
+
+
+def test_per_kind_losses_are_logged(tok, data, tmp_path):
+    train = data[1]["train"]
+    model = build_model(TINY, tok, seed=0)
+    initial = copy.deepcopy(model).eval()
+    trainer = make_trainer(model, tok, tmp_path, train=train, max_steps=3, learning_rate=1e-3)
+    trainer.train()
+    logs = [h for h in trainer.state.log_history if "loss" in h]
+    assert [h["step"] for h in logs] == [1, 2, 3]
+    for h in logs:
+        for key in ("loss_program", "loss_ticket", "loss_work", "loss_tail", "pad_share"):
+            assert key in h, (key, h)
+        assert "loss_input" not in h  # typed input is never learned, so never reported
+        assert 0.0 <= h["pad_share"] < 1.0
+    # step 1 logs the unweighted mean CE per kind of the first batch, under the initial weights
+    ce, kinds, weights = _weighted_ce(initial, collator(tok)([train[i] for i in range(8)]))
+    for kind in (Kind.PROGRAM, Kind.TICKET, Kind.WORK, Kind.TAIL):
+        mask = kinds == KIND_IDS[kind.value]
+        assert logs[0][f"loss_{kind.value}"] == pytest.approx(ce[mask].mean().item(), abs=1e-4)
+    assert logs[0]["loss"] == pytest.approx(((ce * weights).sum() / weights.sum()).item(), abs=1e-4)
+
+
+def test_eval_loss_is_reported(tok, data, tmp_path):
+    train, validation = data[1]["train"], data[1]["validation"]
+    model = build_model(TINY, tok, seed=0)
+    trainer = make_trainer(model, tok, tmp_path, train=train, eval_ds=validation, max_steps=2,
+                           eval_strategy="steps", eval_steps=2, per_device_eval_batch_size=len(validation))
+    trainer.train()
+    evals = [h for h in trainer.state.log_history if "eval_loss" in h]
+    assert len(evals) == 1 and evals[0]["step"] == 2
+    metrics = trainer.evaluate()
+    assert "eval_loss" in metrics and metrics["eval_loss"] == pytest.approx(evals[0]["eval_loss"], abs=1e-6)
+    # one eval batch: eval_loss is the weighted mean CE over the validation split
+    ce, _, weights = _weighted_ce(model.eval(), collator(tok)([validation[i] for i in range(len(validation))]))
+    assert metrics["eval_loss"] == pytest.approx(((ce * weights).sum() / weights.sum()).item(), abs=1e-5)
