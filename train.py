@@ -85,6 +85,9 @@ class DataArguments:
 @dataclass
 class ScriptArguments:
     preset: str = field(default="cpu", metadata={"help": "cpu, gpt2, gpu or seed: defaults for the rest"})
+    curriculum_samples: int = field(
+        default=0, metadata={"help": "draw the first N training rows from the shortest, lengthening (0: off)"}
+    )
     max_train_minutes: float | None = field(
         default=None, metadata={"help": "stop training after this wall time (a safety net; steps decide)"}
     )
@@ -129,6 +132,8 @@ def load_or_build_data(data_args: DataArguments, data_cfg: DataConfig, training_
 
 def main(argv=None):
     script, model_args, data_cfg, data_args, loss_args, training_args = parse_args(sys.argv[1:] if argv is None else argv)
+    # the Trainer would push on its own (repo at start, every checkpoint, save_model): push once, below
+    hub_push, training_args.push_to_hub = training_args.push_to_hub, False
     choose_precision(training_args)
     fmt = get_format(data_cfg.format)
     raw = load_or_build_data(data_args, data_cfg, training_args)
@@ -157,6 +162,7 @@ def main(argv=None):
     trainer = TailWeightedTrainer(
         model=model, args=training_args, data_collator=collator, train_dataset=tokenized["train"],
         eval_dataset=tokenized["validation"], processing_class=tokenizer, callbacks=callbacks,
+        curriculum_samples=script.curriculum_samples,
     )
     started = time.monotonic()
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
@@ -178,8 +184,14 @@ def main(argv=None):
         with open(os.path.join(training_args.output_dir, "train_summary.json"), "w") as f:
             json.dump(summary, f, indent=2)
         plot_curves(trainer.state.log_history, os.path.join(training_args.output_dir, "training_curve.png"))
-    if training_args.push_to_hub:
-        trainer.push_to_hub()
+    if hub_push and trainer.is_world_process_zero():
+        # the same path as `lotto-gpt push`: an allowlisted folder (safetensors, tokenizer, judge
+        # metric, model card with the latest eval results), never checkpoints or pickles
+        from lotto_gpt.hub import push
+
+        repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
+        print("pushed:", push(training_args.output_dir, repo_id, private=training_args.hub_private_repo,
+                              token=training_args.hub_token))
     return trainer
 
 

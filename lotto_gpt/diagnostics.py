@@ -18,6 +18,7 @@ from .formats import Kind
 _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 _CATEGORIES = [
     (re.compile(r"<[db]\d+>"), "draw"),
+    (re.compile(r"<\d+>"), "copy"),
     (re.compile(r"<t\d+>"), "index"),
     (re.compile(r"<[ox+]>"), "flag"),
     (re.compile(r"<c\d+b?>"), "count"),

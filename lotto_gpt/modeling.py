@@ -5,9 +5,10 @@ Two architectures, both loadable with `AutoModelForCausalLM` and `pipeline("text
   it copied ticket numbers almost perfectly (0.03% error) and stepped ~1.8x faster on this CPU.
 - `gpt2`: `GPT2LMHeadModel` (learned absolute positions), the model of the blog and of the card.
 
-One initialisation choice, no custom modules: the restated draw tokens `<dX>`/`<bX>` start as
-the embedding of the number token `X` plus one random vector per family, so "is this ticket
-number drawn" can match equal numbers from the first step (see feasibility-notes, third round).
+One initialisation choice, no custom modules: the restated draw tokens `<dX>`/`<bX>` and the
+copied ticket numbers `<X>` start as the embedding of the number token `X` plus one random
+vector per family, so "is this ticket number drawn" can match equal numbers from the first
+step (see feasibility-notes, third round).
 """
 from __future__ import annotations
 
@@ -70,13 +71,13 @@ def build_model(args: ModelArguments, tokenizer, seed: int = 0) -> PreTrainedMod
 
 
 def init_number_families(model: PreTrainedModel, tokenizer) -> int:
-    """Embedding of `<dX>` = embedding of `X` + v_d (and `<bX>` with v_b). Returns rows set."""
+    """Embedding of `<dX>` = embedding of `X` + v_d (`<bX>`, `<X>` likewise). Returns rows set."""
     vocab = tokenizer.get_vocab()
     emb = model.get_input_embeddings().weight
     std = emb.std().item()
     done = 0
     with torch.no_grad():
-        for family in ("d", "b"):
+        for family in ("d", "b", ""):  # restated draw, bonus, copied ticket numbers
             shift = torch.randn(emb.shape[1]) * std
             for x in range(1, 46):
                 src, dst = vocab.get(str(x)), vocab.get(f"<{family}{x}>")

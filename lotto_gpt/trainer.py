@@ -71,12 +71,21 @@ class TailWeightedTrainer(Trainer):
 
     loss_is_scaled_for_ga = True  # compute_loss already divides by the step's weight mass
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, curriculum_samples: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
+        self.curriculum_samples = curriculum_samples
         self._kind_sums = torch.zeros(len(KIND_IDS), dtype=torch.float64)
         self._kind_counts = torch.zeros(len(KIND_IDS), dtype=torch.float64)
         self._pad_tokens = 0
         self._all_tokens = 0
+
+    def _get_train_sampler(self, train_dataset=None):
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        if self.curriculum_samples > 0 and "length" in dataset.column_names:
+            batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
+            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+            return CurriculumSampler(dataset["length"], batch, self.curriculum_samples, seed=seed)
+        return super()._get_train_sampler(train_dataset)
 
     def _get_num_items_in_batch(self, batch_samples, device):
         if not batch_samples or "loss_weights" not in batch_samples[0]:
@@ -129,3 +138,54 @@ class TailWeightedTrainer(Trainer):
             self._kind_counts.zero_()
             self._pad_tokens = self._all_tokens = 0
         super().log(logs, *args, **kwargs)
+
+
+class CurriculumSampler(torch.utils.data.Sampler):
+    """Short sessions first: the copy and lookup circuits form on short rows, fast.
+
+    The first `warmup_samples` rows are drawn from the shortest rows, the allowed length
+    rising linearly from the `start_quantile` of the length distribution to the longest;
+    the rest of the epoch is length-grouped at random (transformers' own grouping), so
+    padding stays low. Every row appears once per epoch; the order depends only on `seed`.
+    (transformers has no curriculum sampler; `LengthGroupedSampler` only groups.)
+    """
+
+    def __init__(self, lengths, batch_size: int, warmup_samples: int, seed: int = 0, start_quantile: float = 0.05):
+        self.lengths = list(lengths)
+        self.batch_size = batch_size
+        self.warmup_samples = min(warmup_samples, len(self.lengths))
+        self.seed = seed
+        self.start_quantile = start_quantile
+        self.epoch = 0
+
+    def __len__(self):
+        return len(self.lengths)
+
+    def set_epoch(self, epoch: int):
+        self.epoch = epoch
+
+    def __iter__(self):
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+
+        g = torch.Generator().manual_seed(self.seed + self.epoch)
+        n = len(self.lengths)
+        by_length = sorted(range(n), key=lambda i: (self.lengths[i], i))
+        used = torch.zeros(n, dtype=torch.bool)
+        warmup = []
+        for k in range(self.warmup_samples):
+            frac = self.start_quantile + (1 - self.start_quantile) * k / max(1, self.warmup_samples)
+            limit = max(1, int(frac * n))
+            while True:
+                i = by_length[int(torch.randint(limit, (1,), generator=g))]
+                if not used[i]:
+                    break
+            used[i] = True
+            warmup.append(i)
+        # within each batch, similar lengths: sort consecutive chunks of the warm-up by length
+        chunk = self.batch_size * 8
+        warmup = [i for s in range(0, len(warmup), chunk)
+                  for i in sorted(warmup[s:s + chunk], key=lambda i: -self.lengths[i])]
+        rest = [i for i in range(n) if not used[i]]
+        rest_lengths = [self.lengths[i] for i in rest]
+        grouped = get_length_grouped_indices(rest_lengths, self.batch_size, generator=g)
+        return iter(warmup + [rest[j] for j in grouped])

@@ -16,9 +16,9 @@ Example (the spec's run; `<in>` marks a line the user types, it ends at the newl
     보너스 번호를 입력해 주세요.
     <in>7
     <d1><d2><d3><d4><d5><d6><b7>                  work: the draw restated
-    <t8>8<x>21<x>23<x>41<x>42<x>43<x><c0>         work: copy, flag per number, count
+    <t8><8><21><23><41><42><43><x><x><x><x><x><x><c0>   work: copy, a flag per number, count
     ...
-    <t1>1<o>3<o>5<o>14<x>22<x>45<x><c3><#1>       work: ... and the running tally of the rank
+    <t1><1><3><5><14><22><45><o><o><o><x><x><x><c3><#1>  work: ... and the running tally
 
     당첨 통계
     ---
@@ -32,9 +32,12 @@ Why each work line (every step is a small local computation):
   gives each work line the handle of the ticket line it copies (an induction lookup).
 - the draw is restated in its own token family (`<dX>`, bonus `<bX>`): "is n drawn" then
   compares two different symbols instead of parsing digits typed far away.
-- each ticket is copied as plain number tokens with a flag right after each number
-  (`<o>` drawn, `<+>` the bonus, `<x>` neither): the flag is decided while the number is the
-  current token, one lookup into the restated draw.
+- each ticket is copied as one contiguous run of number tokens (`<X>`, no separators), so
+  each copy step is a plain induction step (current number -> the number after it in the
+  ticket line); a first design put each flag right after its number, and the copy never
+  formed (teacher-forced copy error 75% after 1,600 steps; BENCHMARKS.md).
+- then one flag per number at a fixed offset of six (`<o>` drawn, `<+>` the bonus, `<x>`
+  neither): whether a number is drawn is looked up at the copied number's own position.
 - `<cK>` counts the `<o>` flags of the line (`<c5b>`: five plus the bonus), `<#K>` is the
   running tally of that rank, so each statistics count is a copy of the last tally.
 - the rate in tenths of a percent is (prize + n // 2) // n: the dividend is written as
@@ -54,6 +57,10 @@ NAME = "transcript"
 IN = "<in>"
 HIT, BONUS_HIT, MISS = "<o>", "<+>", "<x>"
 DIVIDEND_DIGITS = 12  # 100 tickets x 2,000,000,000 = 200,000,000,000 (12 digits)
+
+
+def copy_token(n: int) -> str:
+    return f"<{n}>"
 
 
 def ticket_index(k: int) -> str:
@@ -93,6 +100,7 @@ def work_vocabulary() -> list[str]:
     n_max = rules.MAX_TICKETS
     tokens = [IN, HIT, BONUS_HIT, MISS]
     tokens += [ticket_index(k) for k in range(1, n_max + 1)]
+    tokens += [copy_token(n) for n in rules.NUMBERS]
     tokens += [draw_token(n) for n in rules.NUMBERS] + [bonus_token(n) for n in rules.NUMBERS]
     tokens += [count_token(m, False) for m in range(7)] + [count_token(5, True)]
     tokens += [tally_token(k) for k in range(1, n_max + 1)]
@@ -129,7 +137,8 @@ def match_lines(run: Run) -> list[str]:
         rank = rules.rank_of(ticket, run.winning, run.bonus)
         hits = len(set(ticket) & set(run.winning))
         line = ticket_index(n - i)
-        line += "".join(f"{x}{flag(x, run.winning, run.bonus)}" for x in ticket)
+        line += "".join(copy_token(x) for x in ticket)
+        line += "".join(flag(x, run.winning, run.bonus) for x in ticket)
         line += count_token(hits, hits == 5 and run.bonus in ticket)
         if rank is not None:
             tallies[rank.key] += 1
@@ -204,7 +213,7 @@ def prompt(run: Run) -> str:
 
 # ---------------------------------------------------------------- parser
 
-_WORK_TOKEN = re.compile(r"<(?:t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|o|\+|x)>")
+_WORK_TOKEN = re.compile(r"<(?:\d+|t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|o|\+|x)>")
 _TICKET_LINE = re.compile(r"<t\d+>(\[.*)")
 _NUMBER_LIST = re.compile(r"\[(\d+(?:, \d+)*)\]")
 _BOUGHT = re.compile(r"(\d+)" + re.escape(Msg.BOUGHT_SUFFIX))
