@@ -37,6 +37,7 @@ Seed format (the blog's baseline): the prompt is `seed.prompt(run)` (the IN bloc
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -389,6 +390,46 @@ class TicketLineProcessor(LogitsProcessor):
         return out
 
 
+# ---------------------------------------------------------------- loading
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+
+
+def check_model_source(path) -> None:
+    """Refuse what `from_pretrained` must not load, with a clear message (OSError subclasses).
+
+    A local folder needs `config.json` and safetensors weights; pickle-only weights are
+    refused. A path that is not a folder must look like a Hub id (`owner/name`).
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        names = os.listdir(path)
+        safe = [n for n in names if n.endswith(".safetensors") or n.endswith(".safetensors.index.json")]
+        pickles = sorted(n for n in names if n.endswith(PICKLE_SUFFIXES) and n != "training_args.bin")
+        if not safe and pickles:
+            raise OSError(
+                f"{path} holds only pickle weights ({', '.join(pickles)}); lotto-gpt loads safetensors only, "
+                "because unpickling can run arbitrary code. Convert a model you trust with "
+                "`AutoModelForCausalLM.from_pretrained(folder).save_pretrained(folder)` (writes model.safetensors)."
+            )
+        if "config.json" not in names:
+            raise OSError(f"{path} is not a model folder: no config.json")
+        if not safe:
+            raise OSError(f"{path} has no model.safetensors")
+        return
+    if os.path.exists(path):
+        raise OSError(f"{path} is not a model folder")
+    try:
+        from huggingface_hub.utils import validate_repo_id
+
+        validate_repo_id(path)
+        local_looking = path.startswith((".", "~")) or os.path.isabs(path) or path.count("/") != 1
+    except Exception:
+        local_looking = True
+    if local_looking:
+        raise FileNotFoundError(f"no model folder at {path} (and it is not a Hub id like owner/name)")
+
+
 # ---------------------------------------------------------------- the machine
 
 class LottoMachine:
@@ -415,7 +456,13 @@ class LottoMachine:
     @classmethod
     def from_pretrained(cls, path: str, fmt: str | None = None, max_new_tokens: int | None = None,
                         device: str | None = None, budget: str = "auto", **model_kwargs) -> "LottoMachine":
-        """Model and tokenizer from a local folder or a Hub id (safetensors only, no remote code)."""
+        """Model and tokenizer from a local folder or a Hub id (safetensors only, no remote code).
+
+        A folder holding only pickle weights (`pytorch_model.bin`, ...) is refused: loading a
+        pickle can run code. A path that is not a folder is read as a Hub id (the HF cache
+        serves it offline); a path that cannot be a Hub id raises FileNotFoundError.
+        """
+        check_model_source(path)
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
         model = AutoModelForCausalLM.from_pretrained(path, use_safetensors=True, trust_remote_code=False,
                                                      **model_kwargs)
