@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 
 import torch
@@ -329,17 +330,29 @@ class TicketLineProcessor(LogitsProcessor):
             self._line_ended(r, finished)
         self.line[r] = parts[-1]
 
-    def _sample(self, r: int, logits: torch.Tensor, body: str) -> int:
-        allowed = self._allowed(body) if self.constrained else None
-        if allowed is not None and len(allowed) == 1:
-            return allowed[0]
-        sub = logits if allowed is None else logits[torch.tensor(allowed, device=logits.device)]
-        sub = sub.float().cpu()
-        if not torch.isfinite(sub).any():
-            sub = torch.zeros_like(sub)
-        probs = torch.softmax(sub, dim=-1)
-        k = int(torch.multinomial(probs, 1, generator=self.plays[r].generator))
-        return k if allowed is None else allowed[k]
+    def _sample(self, rows: list[int], allowed: list, scores: torch.Tensor) -> list[int]:
+        """One token per row, at temperature 1 from the row's scores restricted to `allowed`
+        (None: all tokens), by inverse CDF with one uniform draw from the row's own generator."""
+        sub = scores[torch.tensor(rows, device=scores.device)].float()
+        mask = torch.zeros_like(sub, dtype=torch.bool)
+        r_idx, c_idx = [], []
+        for i, ids in enumerate(allowed):
+            if ids is None:
+                mask[i] = True
+            else:
+                r_idx += [i] * len(ids)
+                c_idx += ids
+        if r_idx:
+            mask[torch.tensor(r_idx, device=sub.device), torch.tensor(c_idx, device=sub.device)] = True
+        sub = sub.masked_fill(~mask, float("-inf"))
+        dead = ~torch.isfinite(sub).any(dim=-1)  # the model gave every allowed token -inf
+        if dead.any():
+            sub[dead] = torch.where(mask[dead], 0.0, float("-inf"))
+        cdf = torch.softmax(sub, dim=-1).double().cumsum(dim=-1)
+        u = torch.tensor([float(torch.rand((), generator=self.plays[r].generator)) for r in rows],
+                         dtype=torch.float64, device=cdf.device)
+        picked = torch.searchsorted(cdf, (u * cdf[:, -1])[:, None], right=True).squeeze(1)
+        return picked.clamp(max=sub.shape[1] - 1).tolist()
 
     def _allowed(self, body: str) -> list[int] | None:
         sep = self.v.sep
@@ -375,6 +388,7 @@ class TicketLineProcessor(LogitsProcessor):
                         self._ingest(r, tok)
             self.seen = length
         chosen = scores.argmax(dim=-1).tolist()
+        rows, allowed = [], []
         for r, play in enumerate(self.plays):
             if self.done[r]:
                 continue
@@ -383,8 +397,17 @@ class TicketLineProcessor(LogitsProcessor):
                 continue
             line = self.line[r]
             m = self.v.ticket_line.match(line.decode("utf-8", "replace")) if line[:1] in (b"<", b"[") else None
-            if m is not None:
-                chosen[r] = self._sample(r, scores[r], m.group(1))
+            if m is None:
+                continue
+            ids = self._allowed(m.group(1)) if self.constrained else None
+            if ids is not None and len(ids) == 1:
+                chosen[r] = ids[0]
+            else:
+                rows.append(r)
+                allowed.append(ids)
+        if rows:
+            for r, tok in zip(rows, self._sample(rows, allowed, scores)):
+                chosen[r] = tok
         out = torch.full_like(scores, float("-inf"))
         out.scatter_(1, torch.tensor(chosen, device=scores.device)[:, None], 0.0)
         return out
@@ -452,6 +475,7 @@ class LottoMachine:
             raise ValueError("budget is 'auto' or 'fixed'")
         self.budget = budget
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        self._lock = threading.Lock()
 
     @classmethod
     def from_pretrained(cls, path: str, fmt: str | None = None, max_new_tokens: int | None = None,
@@ -624,6 +648,15 @@ class LottoMachine:
         if bar is not None and isinstance(progress, bool):
             bar.close()
 
+    def _generation_config(self, max_new_tokens: int) -> GenerationConfig:
+        """Greedy, nothing else: the ticket-line processor does all the choosing."""
+        return GenerationConfig(
+            max_new_tokens=max_new_tokens, do_sample=False, num_beams=1, use_cache=True,
+            eos_token_id=self.tokenizer.eos_token_id, pad_token_id=self.pad_id,
+            bos_token_id=self.tokenizer.bos_token_id, min_length=0, repetition_penalty=1.0,
+            no_repeat_ngram_size=0,
+        )
+
     def _turn_budget(self, play: Play) -> int:
         """Tokens this turn may write: `max_new_tokens`, or with budget="auto" a runaway guard.
 
@@ -669,17 +702,21 @@ class LottoMachine:
         for r, p in enumerate(plays):
             input_ids[r, width - len(p.ids):] = torch.tensor(p.ids)
             attention[r, width - len(p.ids):] = 1
-        config = GenerationConfig(
-            max_new_tokens=max(limits), do_sample=False, num_beams=1, use_cache=True,
-            eos_token_id=self.tokenizer.eos_token_id, pad_token_id=self.pad_id,
-            bos_token_id=self.tokenizer.bos_token_id,
-        )
+        config = self._generation_config(max(limits))
         processor = TicketLineProcessor(self.vocab, plays, self.constrained_tickets)
-        out = self.model.generate(
-            input_ids=input_ids.to(device), attention_mask=attention.to(device), generation_config=config,
-            logits_processor=LogitsProcessorList([processor]),
-            stopping_criteria=StoppingCriteriaList([StopAtTokens(self.vocab.stop_ids, width, limits)]),
-        )
+        # generate() fills every field left unset with the model's own generation_config (a saved
+        # min_new_tokens or repetition_penalty would change the tokens): lend it a clean one
+        with self._lock:
+            saved = getattr(self.model, "generation_config", None)
+            self.model.generation_config = config
+            try:
+                out = self.model.generate(
+                    input_ids=input_ids.to(device), attention_mask=attention.to(device), generation_config=config,
+                    logits_processor=LogitsProcessorList([processor]),
+                    stopping_criteria=StoppingCriteriaList([StopAtTokens(self.vocab.stop_ids, width, limits)]),
+                )
+            finally:
+                self.model.generation_config = saved
         new = out[:, width:].tolist()
         for p, toks, lim in zip(plays, new, limits):
             toks = toks[:lim]

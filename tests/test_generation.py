@@ -131,6 +131,15 @@ def oracle_machine(fmt: str = "transcript", corrupt=None, **kwargs) -> LottoMach
     return LottoMachine(model, tok, **kwargs)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def tok():
     return build_tokenizer("lotto", transcript)
@@ -294,6 +303,18 @@ def test_lines_running_out_end_the_play_after_the_prompt(machine):
     assert play.stdout.endswith(rules.Msg.LINE_TOO_LONG + "\n" + rules.Msg.ASK_WINNING + "\n")
 
 
+def test_the_models_own_generation_config_cannot_change_the_tokens():
+    """A saved min_new_tokens (the EOS trap) or repetition penalty must not reach the machine."""
+    from transformers import GenerationConfig
+
+    m = oracle_machine()
+    m.model.generation_config = GenerationConfig(min_new_tokens=500, repetition_penalty=5.0, no_repeat_ngram_size=2,
+                                                 suppress_tokens=[m.vocab.eos, m.vocab.in_id], do_sample=True)
+    play = m.play(SPEC_LINES, tickets=SPEC_TICKETS)
+    assert play.complete and play.stdout == rules.console_text(rules.play(SPEC_LINES, tickets=SPEC_TICKETS))
+    assert m.model.generation_config.min_new_tokens == 500  # given back afterwards
+
+
 def test_given_tickets_must_match_the_money(machine):
     with pytest.raises(ValueError):
         machine.play(SPEC_LINES, tickets=SPEC_TICKETS[:3])
@@ -387,3 +408,32 @@ def test_tiny_random_model_runs_and_keeps_ticket_syntax(tok):
     line = play.text.split("\n")[4]
     ticket = transcript.parse_ticket(line[len("<t1>"): line.index("]") + 1])  # after `]` it is free again
     assert ticket is not None and rules.is_valid_ticket(ticket), line
+
+
+def test_token_bytes_read_any_tokenizer_exactly(tok):
+    """Line tracking reads bytes: Korean split over byte-fallback or byte-level tokens is exact."""
+    from lotto_gpt.generation import _token_bytes
+    from lotto_gpt.tokenizer import build_byte_bpe_tokenizer
+
+    run = rules.play(SPEC_LINES, tickets=SPEC_TICKETS)
+    texts = [seed_fmt.to_text(run), transcript.to_text(run)]
+    byte_bpe = build_byte_bpe_tokenizer(texts * 5, vocab_size=400)
+    for tokenizer in (build_tokenizer("lotto", seed_fmt), tok, byte_bpe):
+        table = _token_bytes(tokenizer)
+        for text in texts:
+            ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+            assert b"".join(table[i] for i in ids) == text.encode("utf-8")
+
+
+def test_seed_format_with_a_byte_level_tokenizer_runs():
+    from lotto_gpt.modeling import ModelArguments, build_model
+    from lotto_gpt.tokenizer import build_byte_bpe_tokenizer
+
+    run = rules.play(SPEC_LINES, tickets=SPEC_TICKETS)
+    tokenizer = build_byte_bpe_tokenizer([seed_fmt.to_text(run)] * 5, vocab_size=400)
+    model = build_model(ModelArguments(arch="gpt2", n_layer=1, n_embd=32, n_head=2, init_number_families=False), tokenizer)
+    m = LottoMachine(model, tokenizer, fmt="seed", max_new_tokens=30)
+    assert not m.vocab.constrained  # numbers are not single tokens: ticket lines are sampled freely
+    play = m.play(SPEC_LINES, seed=1)
+    assert play.stop in ("eos", "length") and play.text.startswith("<IN>\n구입금액=8000\n")
+    assert judge.judge(play.text, judge.make_reference(SPEC_LINES, "seed")).ok is False
