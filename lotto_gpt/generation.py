@@ -25,6 +25,13 @@ not depend on the batch size or on which plays share its batch. The processor re
 one-hot row for every play, so `generate()` runs in greedy mode and any decoding mode would
 give the same tokens.
 
+Turn length: each turn may write at most `max_new_tokens` (the model's generation_config, else
+3,400: enough for 100 tickets). With `budget="auto"` (the default) a turn is also cut at twice
+what the program itself would print in that turn plus 64 tokens, a runaway guard so that one
+looping play does not hold its whole batch for thousands of steps; it never changes a token.
+The model's own generation_config never reaches `generate()` (a saved `min_new_tokens` would
+suppress EOS and `<in>`): each call gets a clean greedy config.
+
 Lines over 64 characters are answered by the console shell (the machine), never shown to
 the model: `[ERROR] 입력은 64자를 넘을 수 없습니다.` and the prompt again, in `stdout` only.
 

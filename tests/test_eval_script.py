@@ -56,19 +56,22 @@ def tiny_model_dir(tmp_path_factory):
 
 def test_cli_runs_a_tiny_random_model_and_writes_everything(ev, tiny_model_dir, tmp_path, capsys):
     out = tmp_path / "eval"
-    results = ev.main(["--model", str(tiny_model_dir), "--num_sessions", "6", "--suite", "small",
+    results = ev.main(["--model", str(tiny_model_dir), "--num_sessions", "6", "--suite", "both",
                        "--max_new_tokens", "16", "--batch_size", "4", "--output_dir", str(out),
                        "--progress", "False"])
     printed = capsys.readouterr().out
     assert "=== TEST SUMMARY ===\nn_total : 6" in printed and "=== TICKET FIDELITY ===" in printed
-    for name in ("eval_results.json", "report.md", "sessions_small.jsonl", "failures_small.png",
-                 "accuracy_by_tickets_small.png", "numbers_small.png"):
-        assert (out / name).stat().st_size > 0, name
+    for suite in ("small", "large"):
+        for name in (f"sessions_{suite}.jsonl", f"failures_{suite}.png", f"accuracy_by_tickets_{suite}.png",
+                     f"numbers_{suite}.png"):
+            assert (out / name).stat().st_size > 0, name
+        assert len((out / f"sessions_{suite}.jsonl").read_text().splitlines()) == 6
+        assert results["suites"][suite]["summary"]["n_ok"] == 0  # a random model gets nothing right
     saved = json.loads((out / "eval_results.json").read_text())
-    assert saved["format"] == "transcript" and saved["suites"]["small"]["summary"]["n_total"] == 6
-    assert results["suites"]["small"]["summary"]["n_ok"] == 0  # a random model gets nothing right
-    assert len((out / "sessions_small.jsonl").read_text().splitlines()) == 6
+    assert saved["format"] == "transcript" and saved["suites"]["large"]["summary"]["n_total"] == 6
     assert "# Lotto console evaluation" in (out / "report.md").read_text()
+    with pytest.raises(SystemExit):
+        ev.main(["--num_sessions", "1"])  # no --model: a usage error
 
 
 def test_perfect_model_scores_100_percent_through_the_harness(ev, tmp_path):

@@ -437,3 +437,24 @@ def test_seed_format_with_a_byte_level_tokenizer_runs():
     play = m.play(SPEC_LINES, seed=1)
     assert play.stop in ("eos", "length") and play.text.startswith("<IN>\n구입금액=8000\n")
     assert judge.judge(play.text, judge.make_reference(SPEC_LINES, "seed")).ok is False
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+def test_left_padding_gives_the_same_tokens_as_one_play_at_a_time(tok, arch):
+    """Plays of different lengths batched together write what each writes alone."""
+    from lotto_gpt.modeling import ModelArguments, build_model
+
+    model = build_model(ModelArguments(arch=arch, n_layer=2, n_embd=64, n_head=2), tok, seed=3)
+    m = LottoMachine(model, tok, max_new_tokens=40, budget="fixed")
+    prompts = ["구입금액을 입력해 주세요.\n<in>", "구입금액을 입력해 주세요.\n<in>8000\n\n8개를 구매했습니다.\n<t8>[",
+               "구입금액을 입력해 주세요.\n<in>abc\n", "<t1>[3, "]
+
+    def run(batch_size):
+        plays = [m.new_play(Session([], seed=i)) for i in range(len(prompts))]
+        for play, prompt in zip(plays, prompts):
+            play.ids = tok(prompt)["input_ids"]
+        for i in range(0, len(plays), batch_size):
+            m._turn(plays[i:i + batch_size])
+        return [play.ids for play in plays]
+
+    assert run(1) == run(4)
