@@ -82,13 +82,8 @@ def work_lines(text: str) -> list[str]:
     """The hidden lines of a transcript the console never prints (draw, match and division work)."""
     from .formats import transcript
 
-    out = []
-    for line in text.split("\n"):
-        if line.startswith(transcript.IN) or transcript._TICKET_LINE.match(line):
-            continue
-        if transcript._WORK_TOKEN.match(line):
-            out.append(line)
-    return out
+    return [line for line in text.split("\n")
+            if not line.startswith(transcript.IN) and transcript.stdout_lines(line) == ([], [])]
 
 
 def load_machine(model: str, device: str | None = None, threads: int | None = None):
