@@ -171,14 +171,20 @@ class CurriculumSampler(torch.utils.data.Sampler):
         n = len(self.lengths)
         by_length = sorted(range(n), key=lambda i: (self.lengths[i], i))
         used = torch.zeros(n, dtype=torch.bool)
-        warmup = []
+        warmup, first_unused = [], 0
         for k in range(self.warmup_samples):
             frac = self.start_quantile + (1 - self.start_quantile) * k / max(1, self.warmup_samples)
             limit = max(1, int(frac * n))
-            while True:
-                i = by_length[int(torch.randint(limit, (1,), generator=g))]
-                if not used[i]:
+            i = None
+            for _ in range(32):  # a random unused row among the `limit` shortest
+                candidate = by_length[int(torch.randint(limit, (1,), generator=g))]
+                if not used[candidate]:
+                    i = candidate
                     break
+            if i is None:  # the window is (nearly) used up: the shortest unused row
+                while used[by_length[first_unused]]:
+                    first_unused += 1
+                i = by_length[first_unused]
             used[i] = True
             warmup.append(i)
         # within each batch, similar lengths: sort consecutive chunks of the warm-up by length
@@ -187,5 +193,5 @@ class CurriculumSampler(torch.utils.data.Sampler):
                   for i in sorted(warmup[s:s + chunk], key=lambda i: -self.lengths[i])]
         rest = [i for i in range(n) if not used[i]]
         rest_lengths = [self.lengths[i] for i in rest]
-        grouped = get_length_grouped_indices(rest_lengths, self.batch_size, generator=g)
+        grouped = get_length_grouped_indices(rest_lengths, self.batch_size, generator=g) if rest else []
         return iter(warmup + [rest[j] for j in grouped])
