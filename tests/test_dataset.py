@@ -145,9 +145,9 @@ def test_forced_rank_rows_contain_a_ticket_of_that_rank(transcript_rows, seed_ro
             assert row["forced_rank"] in {r.key for r in ranks if r is not None}
             key = rules.RANK_KEYS.index(row["forced_rank"])
             assert row["counts"][key] >= 1
-    # all five ranks are forced, roughly equally often, in about half the sessions (default 0.5)
+    # all five ranks are forced, in about forced_rank_share of the sessions
     share = sum(bool(r) for r in transcript_rows["forced_rank"]) / len(transcript_rows)
-    assert abs(share - 0.5) < 0.1
+    assert abs(share - DataConfig().forced_rank_share) < 0.1
     by_rank = Counter(r for r in transcript_rows["forced_rank"] if r)
     assert set(by_rank) == set(rules.RANK_KEYS)
 
@@ -162,7 +162,7 @@ def test_forced_rank_share_zero_and_one():
 
 def test_bad_input_share_is_respected(transcript_rows):
     share = sum(n > 0 for n in transcript_rows["n_bad_inputs"]) / len(transcript_rows)
-    assert abs(share - 0.25) < 0.07  # default 0.25; 400 rows: sd ~0.022
+    assert abs(share - DataConfig().bad_input_share) < 0.07  # 400 rows: sd <= 0.025
     clean = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(bad_input_share=0.0))["train"]
     assert not any(clean["n_bad_inputs"])
     assert not any("[ERROR]" in t for t in clean["text"])
@@ -177,11 +177,11 @@ def test_money_range_is_respected():
     money = rows["money"]
     assert all(5_000 <= m <= 12_000 and m % 1000 == 0 for m in money)
     assert min(money) == 5_000 and max(money) == 12_000
-    default = build_dataset_dict({"train": 300}, seed=1, cfg=DataConfig())["train"]["money"]
-    assert all(1_000 <= m <= 100_000 for m in default)
-    assert max(default) > 20_000  # the 40% outside the small range reach beyond the blog's 20,000
-    small = sum(m <= 20_000 for m in default) / len(default)
-    assert 0.6 <= small <= 0.8  # small_share 0.6, plus the wide draws that land low
+    wide = build_dataset_dict({"train": 400}, seed=1, cfg=DataConfig(small_share=0.6))["train"]["money"]
+    assert all(1_000 <= m <= 100_000 for m in wide)
+    assert max(wide) > 20_000  # the 40% drawn from the whole range reach beyond the blog's 20,000
+    small = sum(m <= 20_000 for m in wide) / len(wide)
+    assert abs(small - (0.6 + 0.4 * 20 / 100)) < 0.07  # small_share, plus wide draws that land low
 
 
 def test_seed_format_has_no_bad_inputs(seed_rows):
