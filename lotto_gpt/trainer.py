@@ -81,7 +81,9 @@ class TailWeightedTrainer(Trainer):
 
     def _get_train_sampler(self, train_dataset=None):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
-        if self.curriculum_samples > 0 and "length" in dataset.column_names:
+        # an explicit `--train_sampling_strategy sequential` (tests, reproductions) wins
+        sequential = self.args.train_sampling_strategy == "sequential"
+        if self.curriculum_samples > 0 and not sequential and "length" in dataset.column_names:
             batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
             seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
             return CurriculumSampler(dataset["length"], batch, self.curriculum_samples, seed=seed)
