@@ -136,3 +136,17 @@ def lotto_tokenizer():
     from lotto_gpt.tokenizer import build_tokenizer
 
     return build_tokenizer("lotto", transcript)
+
+
+def save_tiny_model(path, fmt: str = "transcript"):
+    """A tiny randomly initialised model + tokenizer saved as train.py saves them (garbage out)."""
+    from lotto_gpt.formats import get_format
+    from lotto_gpt.modeling import ModelArguments, build_model
+    from lotto_gpt.tokenizer import build_tokenizer
+
+    tok = build_tokenizer("lotto", get_format(fmt))
+    model = build_model(ModelArguments(n_layer=1, n_embd=32, n_head=2), tok)
+    model.config.lotto_format = fmt
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path

@@ -17,6 +17,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import save_tiny_model
 
 from lotto_gpt import cli, rules
 from lotto_gpt.rules import Msg
@@ -193,15 +194,7 @@ def test_missing_model_folder_is_a_clear_error():
 
 
 def test_tiny_saved_model_runs_through_the_real_command(tmp_path):
-    from lotto_gpt.formats import transcript
-    from lotto_gpt.modeling import ModelArguments, build_model
-    from lotto_gpt.tokenizer import build_tokenizer
-
-    tok = build_tokenizer("lotto", transcript)
-    model = build_model(ModelArguments(n_layer=1, n_embd=32, n_head=2), tok)
-    model.config.lotto_format = "transcript"
-    model.save_pretrained(tmp_path)
-    tok.save_pretrained(tmp_path)
+    save_tiny_model(tmp_path)
     proc = _cli("play", "--model", str(tmp_path), "--seed", "0", stdin="1000\n1,2,3,4,5,6\n7\n")
     # a random model writes garbage: it ends (0) or runs past its token budget (1), never crashes
     assert proc.returncode in (0, 1), proc.stderr

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import save_tiny_model
 import torch
 
 from lotto_gpt import judge, rules
@@ -41,16 +42,8 @@ def ev():
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory):
-    from lotto_gpt.formats import transcript
-    from lotto_gpt.modeling import ModelArguments, build_model
-    from lotto_gpt.tokenizer import build_tokenizer
-
     path = tmp_path_factory.mktemp("tiny_model")
-    tok = build_tokenizer("lotto", transcript)
-    model = build_model(ModelArguments(n_layer=1, n_embd=32, n_head=2), tok)
-    model.config.lotto_format = "transcript"
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
+    save_tiny_model(path)
     return path
 
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import save_tiny_model
 from huggingface_hub import HfApi, ModelCard
 
 from lotto_gpt import cli, hub
@@ -35,16 +36,8 @@ EVAL = {"model": "m", "format": "transcript", "config": {"seed": 0, "bad_input_s
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     """A tiny random model folder as train.py leaves it, with the litter a push must leave out."""
-    from lotto_gpt.formats import transcript
-    from lotto_gpt.modeling import ModelArguments, build_model
-    from lotto_gpt.tokenizer import build_tokenizer
-
     path = tmp_path_factory.mktemp("model")
-    tok = build_tokenizer("lotto", transcript)
-    model = build_model(ModelArguments(n_layer=1, n_embd=32, n_head=2), tok)
-    model.config.lotto_format = "transcript"
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
+    save_tiny_model(path)
     return path
 
 

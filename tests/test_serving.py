@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import save_tiny_model
 import uvicorn
 
 from lotto_gpt import rules
@@ -285,15 +286,7 @@ def test_full_queue_is_503():
 # ---------------------------------------------------------------- the real command
 
 def test_serve_command_with_a_saved_tiny_model(tmp_path):
-    from lotto_gpt.formats import transcript
-    from lotto_gpt.modeling import ModelArguments, build_model
-    from lotto_gpt.tokenizer import build_tokenizer
-
-    tok = build_tokenizer("lotto", transcript)
-    model = build_model(ModelArguments(n_layer=1, n_embd=32, n_head=2), tok)
-    model.config.lotto_format = "transcript"
-    model.save_pretrained(tmp_path)
-    tok.save_pretrained(tmp_path)
+    save_tiny_model(tmp_path)
     sock = _socket()
     port = sock.getsockname()[1]
     sock.close()  # uvicorn binds it again (SO_REUSEADDR)
