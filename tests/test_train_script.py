@@ -173,7 +173,8 @@ def test_resume_after_kill_matches_an_unbroken_run(tmp_path, dataset_dir):
 @pytest.mark.slow
 def test_torchrun_two_cpu_processes_match_one(tmp_path, dataset_dir):
     """2 processes x batch 4 (gloo) = 1 process x batch 8: the same losses, saved once."""
-    common = ["--max_steps", 2, "--save_steps", 2, "--eval_steps", 2, "--seed", 0,
+    # sequential batches (no curriculum): the first global batch is rows 0..7 on both sides
+    common = ["--max_steps", 2, "--save_steps", 2, "--eval_steps", 2, "--seed", 0, "--curriculum_samples", 0,
               "--train_sampling_strategy", "sequential", "--per_device_eval_batch_size", 4]
     two, one = tmp_path / "two", tmp_path / "one"
     # the two-process run builds its own data (rank 0 first, then rank 1 loads it)
