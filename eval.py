@@ -314,6 +314,14 @@ def plot_suite(result: dict, suite: str, out: Path) -> list[str]:
     import matplotlib.pyplot as plt
 
     files = []
+
+    def save(fig, stem: str) -> None:
+        fig.tight_layout()
+        name = f"{stem}_{suite}.png"
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        files.append(name)
+
     s = result["summary"]
     cats = list(judge.FORMAT_CATEGORIES) + list(judge.LOGIC_CATEGORIES) + ["truncated", "no_end"]
     fig, ax = plt.subplots(figsize=(10, 4.5))
@@ -322,11 +330,7 @@ def plot_suite(result: dict, suite: str, out: Path) -> list[str]:
     ax.set_ylabel("sessions")
     ax.set_title(f"{suite}: outcome of {s['n_total']} sessions (red: format, orange: logic, grey: diagnostics)")
     plt.setp(ax.get_xticklabels(), rotation=40, ha="right")
-    fig.tight_layout()
-    name = f"failures_{suite}.png"
-    fig.savefig(out / name, dpi=110)
-    plt.close(fig)
-    files.append(name)
+    save(fig, "failures")
 
     by_n = result["by_ticket_count"]
     xs = [int(k) for k in by_n]
@@ -338,11 +342,7 @@ def plot_suite(result: dict, suite: str, out: Path) -> list[str]:
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(f"{suite}: accuracy by ticket count")
     ax.legend(framealpha=0.9)
-    fig.tight_layout()
-    name = f"accuracy_by_tickets_{suite}.png"
-    fig.savefig(out / name, dpi=110)
-    plt.close(fig)
-    files.append(name)
+    save(fig, "accuracy_by_tickets")
 
     f = result["fidelity"]
     counts = f["number_counts"]
@@ -358,11 +358,7 @@ def plot_suite(result: dict, suite: str, out: Path) -> list[str]:
     ax.set_ylabel("count")
     ax.set_title(f"{suite}: numbers in valid tickets (chi-square p = {_fmt(f['number_chi2_p'])})")
     ax.legend(loc="lower right", framealpha=0.9)
-    fig.tight_layout()
-    name = f"numbers_{suite}.png"
-    fig.savefig(out / name, dpi=110)
-    plt.close(fig)
-    files.append(name)
+    save(fig, "numbers")
     return files
 
 

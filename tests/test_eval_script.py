@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from conftest import save_tiny_model
-import torch
 
 from lotto_gpt import judge, rules
 
@@ -26,13 +25,7 @@ def load_eval():
     return module
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

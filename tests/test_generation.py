@@ -131,13 +131,7 @@ def oracle_machine(fmt: str = "transcript", corrupt=None, **kwargs) -> LottoMach
     return LottoMachine(model, tok, **kwargs)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

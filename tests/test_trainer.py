@@ -24,13 +24,7 @@ TINY = ModelArguments(n_layer=1, n_embd=32, n_head=2, n_positions=1024)
 SHORT_ROWS = DataConfig(max_money=10_000, small_share=1.0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny matrices: one thread is faster, and far faster on a CPU shared with other jobs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
