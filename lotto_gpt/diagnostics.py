@@ -18,7 +18,6 @@ from .formats import Kind
 _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 _CATEGORIES = [
     (re.compile(r"<[db]\d+>"), "draw"),
-    (re.compile(r"<\d+>"), "copy"),
     (re.compile(r"<t\d+>"), "index"),
     (re.compile(r"<[ox+]>"), "flag"),
     (re.compile(r"<c\d+b?>"), "count"),
@@ -42,7 +41,7 @@ def categorize(tokens: list[str], kinds: list[int]) -> list[str | None]:
         category = next((c for pattern, c in _CATEGORIES if pattern.fullmatch(tok)), None)
         if category is None:
             if name == Kind.TICKET.value:
-                category = "ticket_number" if tok.isdigit() else "ticket_syntax"
+                category = "ticket_number" if any(c.isdigit() for c in tok) else "ticket_syntax"
             elif name == Kind.WORK.value:
                 category = "copy"
             elif name == Kind.TAIL.value:

@@ -15,11 +15,12 @@ emits `<in>` (waiting for input) or EOS. The machine then appends the next typed
 Each turn is one batched `generate()` over the plays still running (left padding, KV cache
 within the turn; the prompt of a turn is the play's token ids so far, never re-tokenized).
 
-Decoding is greedy, except inside a ticket line (`<tK>[` ... `]`; seed format: a line
-starting with `[`), where the next token is sampled at temperature 1 from the model's
-distribution. Ticket lines may be constrained to the *syntax* of a ticket (six distinct
-ascending numbers in 1..45, `, ` between, `]` after the sixth): nothing else is imposed, so
-every count, rank and rate comes from the model. The sampling is done inside the logits
+Decoding is greedy, except inside a ticket line of the ticket block (the lines after the
+"N개를 구매했습니다." line: `<tK>` up to `]`; seed format: the lines after "구매번호:", from
+`[`), where the next token is sampled at temperature 1 from the model's distribution. Ticket
+lines may be constrained to the *syntax* of a ticket (six distinct ascending numbers in
+1..45, then `]`): nothing else is imposed, so every count, rank and rate comes from the
+model (the work lines that copy a ticket later are greedy like everything else). The sampling is done inside the logits
 processor with one `torch.Generator` per play, seeded by the play's seed: a play's tickets do
 not depend on the batch size or on which plays share its batch. The processor returns a
 one-hot row for every play, so `generate()` runs in greedy mode and any decoding mode would
@@ -65,6 +66,7 @@ from .formats import get_format
 from .formats import seed as seed_fmt
 from .formats import transcript
 from .judge import console_stdout
+from .tokenizer import first_number_tokens, next_number_tokens
 
 DEFAULT_TURN_TOKENS = 3400  # 100 tickets: the ticket turn is ~1,500 tokens, the last turn ~1,800
 STOP_INPUT, STOP_EOS, STOP_LENGTH = "input", "eos", "length"
@@ -233,28 +235,29 @@ class _Vocab:
         self.in_id = vocab.get(transcript.IN) if fmt == "transcript" else None
         self.stop_ids = {self.eos} | ({self.in_id} if self.in_id is not None else set())
         if fmt == "transcript":
-            self.ticket_line = re.compile(r"<t\d+>\[([^\]]*)$")
-            self.sep = ", "
-            self.force_after = re.compile(r"\d+" + re.escape(rules.Msg.BOUGHT_SUFFIX))
+            # the text of a ticket line so far, after its index: "", "[8", "[8, 21", ...
+            self.ticket_line = re.compile(r"<t\d+>((?:\[\d+)?(?:, \d+)*)$")
+            self.block_start = re.compile(r"\d+" + re.escape(rules.Msg.BOUGHT_SUFFIX))
+            self.ticket_full = re.compile(r"<t\d+>\[[\d, ]*\]")
         else:
-            self.ticket_line = re.compile(r"\[([^\]]*)$")
-            self.sep = ","
-            self.force_after = re.compile(re.escape("구매번호:"))
-        self.number_ids = [vocab.get(str(n)) for n in rules.NUMBERS]
-        self.sep_id, self.close_id = vocab.get(self.sep), vocab.get("]")
-        self.constrained = self._probe(tokenizer)
+            self.ticket_line = re.compile(r"(|\[[^\]]*)$")  # from the line start: BPE may fuse "[" and digits
+            self.block_start = re.compile(re.escape("구매번호:"))
+            self.ticket_full = re.compile(r"\[[\d,]*\]")
+        self.force_after = self.block_start
+        # the lotto tokenizer's ticket-line tokens: `[N` first, `, N` for the others, then `]`
+        self.first_ids = [vocab.get(n) for n in first_number_tokens()]
+        self.next_ids = [vocab.get(n) for n in next_number_tokens()]
+        self.close_id = vocab.get("]")
+        self.constrained = fmt == "transcript" and self._probe(tokenizer)
 
     def _probe(self, tokenizer) -> bool:
-        """Syntax constraints need one token per number, separator and `]` (the lotto tokenizer)."""
-        if None in self.number_ids or self.sep_id is None or self.close_id is None:
+        """Syntax constraints need one token per ticket-line number and `]` (the lotto tokenizer)."""
+        if None in self.first_ids or None in self.next_ids or self.close_id is None:
             return False
         numbers = (1, 9, 10, 23, 44, 45)
-        body = self.sep.join(map(str, numbers))
-        ids = tokenizer("[" + body + "]", add_special_tokens=False)["input_ids"]
-        want = [tokenizer.convert_tokens_to_ids("[")]
-        for k, n in enumerate(numbers):
-            want += ([self.sep_id] if k else []) + [self.number_ids[n - 1]]
-        return ids == want + [self.close_id]
+        ids = tokenizer(rules.format_ticket(numbers), add_special_tokens=False)["input_ids"]
+        want = [self.first_ids[0]] + [self.next_ids[n - 1] for n in numbers[1:]] + [self.close_id]
+        return ids == want
 
 
 # ---------------------------------------------------------------- generate() hooks
@@ -279,8 +282,8 @@ class TicketLineProcessor(LogitsProcessor):
     """Greedy everywhere; inside a ticket line, sampling at temperature 1 (per-play generator).
 
     With `constrained`, a ticket line follows the ticket syntax only: each number is above the
-    previous one and leaves room for the rest (n <= 45 - numbers still to come), `, ` after the
-    first five numbers, `]` after the sixth. Forced ticket blocks are written token by token.
+    previous one and leaves room for the rest (n <= 45 - numbers still to come), `]` after the
+    sixth. Forced ticket blocks are written token by token.
     Returns a one-hot row (0 at the chosen token, -inf elsewhere) for every row.
     """
 
@@ -289,12 +292,13 @@ class TicketLineProcessor(LogitsProcessor):
         self.plays = plays
         self.constrained = constrained and vocab.constrained
         self.seen = None
-        self.line, self.prev, self.done = [], [], []
+        self.line, self.prev, self.done, self.in_block = [], [], [], []
         for play in plays:
             before, line = self._split_tail(play.ids)
             self.prev.append(before)
             self.line.append(line)
             self.done.append(False)
+            self.in_block.append(self._block_goes_on(True, before))  # a ticket line before: in the block
             if line == b"":
                 self._line_ended(len(self.line) - 1, before)
 
@@ -310,9 +314,16 @@ class TicketLineProcessor(LogitsProcessor):
         tail = b"".join(reversed(parts)).split(b"\n")
         return (tail[-2] if len(tail) > 1 else b""), tail[-1]
 
+    def _block_goes_on(self, in_block: bool, finished_line: bytes) -> bool:
+        """After `finished_line`: still in (or starting) the ticket block? Any other line ends it."""
+        text = finished_line.decode("utf-8", "replace")
+        return bool(self.v.block_start.fullmatch(text) or (in_block and self.v.ticket_full.fullmatch(text)))
+
     def _line_ended(self, r: int, line: bytes) -> None:
         play = self.plays[r]
-        if play.force_state == "pending" and self.v.force_after.fullmatch(line.decode("utf-8", "replace")):
+        text = line.decode("utf-8", "replace")
+        self.in_block[r] = self._block_goes_on(self.in_block[r], line)
+        if play.force_state == "pending" and self.v.force_after.fullmatch(text):
             play.force_state, play.force_pos = "active", 0
 
     def _ingest(self, r: int, tok: int) -> None:
@@ -361,27 +372,18 @@ class TicketLineProcessor(LogitsProcessor):
         picked = torch.searchsorted(cdf, (u * cdf[:, -1])[:, None], right=True).squeeze(1)
         return picked.clamp(max=sub.shape[1] - 1).tolist()
 
-    def _allowed(self, body: str) -> list[int] | None:
-        sep = self.v.sep
-        if body == "" or body.endswith(sep):
-            parts = body[: -len(sep)].split(sep) if body else []
-            expect_number = True
-        else:
-            parts = body.split(sep)
-            expect_number = False
-        if not all(p.isdigit() and p.isascii() for p in parts):
-            return None  # not a line this processor wrote: leave it to the model
-        numbers = [int(p) for p in parts]
+    def _allowed(self, body: str) -> list[int]:
+        """The tokens that keep a ticket line valid, given its text so far ("", "[8", "[8, 21")."""
+        numbers = [int(x) for x in body.lstrip("[").split(", ")] if body else []
         k = len(numbers)
-        if not expect_number:
-            return [self.v.sep_id] if k < rules.NUMBERS_PER_TICKET else [self.v.close_id]
         if k >= rules.NUMBERS_PER_TICKET:
             return [self.v.close_id]
         low = numbers[-1] + 1 if numbers else 1
         high = 45 - (rules.NUMBERS_PER_TICKET - 1 - k)
         if low > high:
             return [self.v.close_id]
-        return [self.v.number_ids[n - 1] for n in range(low, high + 1)]
+        ids = self.v.next_ids if numbers else self.v.first_ids
+        return [ids[n - 1] for n in range(low, high + 1)]
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         length = input_ids.shape[1]
@@ -403,7 +405,7 @@ class TicketLineProcessor(LogitsProcessor):
                 chosen[r] = play.force_ids[play.force_pos]
                 continue
             line = self.line[r]
-            m = self.v.ticket_line.match(line.decode("utf-8", "replace")) if line[:1] in (b"<", b"[") else None
+            m = self.v.ticket_line.match(line.decode("utf-8", "replace")) if self.in_block[r] else None
             if m is None:
                 continue
             ids = self._allowed(m.group(1)) if self.constrained else None

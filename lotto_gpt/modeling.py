@@ -6,7 +6,7 @@ Two architectures, both loadable with `AutoModelForCausalLM` and `pipeline("text
 - `gpt2`: `GPT2LMHeadModel` (learned absolute positions), the model of the blog and of the card.
 
 One initialisation choice, no custom modules: the restated draw tokens `<dX>`/`<bX>` and the
-copied ticket numbers `<X>` start as the embedding of the number token `X` plus one random
+ticket-line numbers `[X` / `, X` start as the embedding of the number token `X` plus one random
 vector per family, so "is this ticket number drawn" can match equal numbers from the first
 step (see feasibility-notes, third round).
 """
@@ -26,7 +26,7 @@ class ModelArguments:
     n_head: int = field(default=4, metadata={"help": "attention heads"})
     n_positions: int = field(default=4096, metadata={"help": "longest sequence (100 tickets ~ 3,300 tokens)"})
     init_number_families: bool = field(
-        default=True, metadata={"help": "start <dX>/<bX> embeddings from the number X's embedding"}
+        default=True, metadata={"help": "start <dX>, <bX>, [X and ', X' embeddings from the number X's"}
     )
     model_name_or_path: str | None = field(
         default=None, metadata={"help": "start from a saved model instead of a fresh one"}
@@ -71,16 +71,17 @@ def build_model(args: ModelArguments, tokenizer, seed: int = 0) -> PreTrainedMod
 
 
 def init_number_families(model: PreTrainedModel, tokenizer) -> int:
-    """Embedding of `<dX>` = embedding of `X` + v_d (`<bX>`, `<X>` likewise). Returns rows set."""
+    """Embedding of `<dX>` = embedding of `X` + v_d (`<bX>`, `[X`, `, X` likewise). Returns rows set."""
     vocab = tokenizer.get_vocab()
     emb = model.get_input_embeddings().weight
     std = emb.std().item()
     done = 0
     with torch.no_grad():
-        for family in ("d", "b", ""):  # restated draw, bonus, copied ticket numbers
+        families = ("<d{}>", "<b{}>", "[{}", ", {}")  # restated draw, bonus, ticket-line numbers
+        for family in families:
             shift = torch.randn(emb.shape[1]) * std
             for x in range(1, 46):
-                src, dst = vocab.get(str(x)), vocab.get(f"<{family}{x}>")
+                src, dst = vocab.get(str(x)), vocab.get(family.format(x))
                 if src is not None and dst is not None:
                     emb[dst] = emb[src] + shift
                     done += 1

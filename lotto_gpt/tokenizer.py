@@ -4,7 +4,10 @@
 the split of numbers is the point of the design (trained merges would cut amounts
 arbitrarily):
 - every maximal run of one or two digits is one token ("8", "21", "07"): one token per lotto
-  number in ticket lines, draws and typed winning numbers, whatever the spacing;
+  number in draws and typed winning numbers, whatever the spacing;
+- inside a ticket line a number carries its separator: `[8, 21, 23]` is `[8` `, 21` `, 23` `]`,
+  so a ticket's numbers are consecutive tokens, each naming its number, and the work line
+  that copies the ticket is the same token run (a plain induction copy, see formats/transcript);
 - longer runs (amounts like "8000") and digits next to a decimal point ("62.5") stay single
   digits, so arithmetic reads digit by digit;
 - every fixed program text (prompts, errors, labels) and every hidden work token is one
@@ -22,13 +25,25 @@ from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 BOS, EOS, PAD = "<s>", "</s>", "<pad>"
 GPT2_EOS = "<|endoftext|>"
-# a 1-2 digit run not touching another digit or a decimal point, else a single digit
-NUMBER_PATTERN = r"(?<![\d.])\d{1,2}(?![\d.])|\d"
+# a 1-2 digit run not touching another digit or a decimal point (with the "[" or ", " before
+# it, which BPE merges into the number for 1..45), else a single digit
+NUMBER_PATTERN = r"(?:\[|, )?(?<![\d.])\d{1,2}(?![\d.])|\d"
+TICKET_OPEN, TICKET_SEP = "[", ", "
 MODEL_MAX_LENGTH = 4096  # 100 tickets with work lines is about 3,300 tokens
 
 
 def number_tokens() -> list[str]:
     return [str(n) for n in range(1, 46)]
+
+
+def first_number_tokens() -> list[str]:
+    """`[1` .. `[45`: the first number of a ticket line, with its bracket."""
+    return [TICKET_OPEN + n for n in number_tokens()]
+
+
+def next_number_tokens() -> list[str]:
+    """`, 1` .. `, 45`: the second to sixth numbers of a ticket line, with the separator."""
+    return [TICKET_SEP + n for n in number_tokens()]
 
 
 def build_lotto_tokenizer(extra_tokens=()) -> PreTrainedTokenizerFast:
@@ -45,6 +60,10 @@ def build_lotto_tokenizer(extra_tokens=()) -> PreTrainedTokenizerFast:
             merges.append((a, b))
     vocab[", "] = len(vocab)
     merges.append((",", " "))
+    for prefix in (TICKET_OPEN, TICKET_SEP):
+        for n in number_tokens():
+            vocab[prefix + n] = len(vocab)
+            merges.append((prefix, n))
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, byte_fallback=True, fuse_unk=False))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex(NUMBER_PATTERN), behavior="isolated")
     tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Fuse()])

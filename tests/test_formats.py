@@ -38,14 +38,14 @@ SPEC_TRANSCRIPT = """\
 보너스 번호를 입력해 주세요.
 <in>7
 <d1><d2><d3><d4><d5><d6><b7>
-<t8><8><21><23><41><42><43><x><x><x><x><x><x><c0>
-<t7><3><5><11><16><32><38><o><o><x><x><x><x><c2>
-<t6><7><11><16><35><36><44><+><x><x><x><x><x><c0>
-<t5><1><8><11><31><41><42><o><x><x><x><x><x><c1>
-<t4><13><14><16><38><42><45><x><x><x><x><x><x><c0>
-<t3><7><11><30><40><42><43><+><x><x><x><x><x><c0>
-<t2><2><13><22><32><38><45><o><x><x><x><x><x><c1>
-<t1><1><3><5><14><22><45><o><o><o><x><x><x><c3><#1>
+<t8>[8, 21, 23, 41, 42, 43<x><x><x><x><x><x><c0>
+<t7>[3, 5, 11, 16, 32, 38<o><o><x><x><x><x><c2>
+<t6>[7, 11, 16, 35, 36, 44<+><x><x><x><x><x><c0>
+<t5>[1, 8, 11, 31, 41, 42<o><x><x><x><x><x><c1>
+<t4>[13, 14, 16, 38, 42, 45<x><x><x><x><x><x><c0>
+<t3>[7, 11, 30, 40, 42, 43<+><x><x><x><x><x><c0>
+<t2>[2, 13, 22, 32, 38, 45<o><x><x><x><x><x><c1>
+<t1>[1, 3, 5, 14, 22, 45<o><o><o><x><x><x><c3><#1>
 
 당첨 통계
 ---
@@ -187,7 +187,7 @@ def test_statistics_division_and_rate_are_tail_and_work_lines_are_work(spec_run)
     assert "<n8>" in tail
     work = "".join(s.text for s in segments if s.kind is Kind.WORK)
     assert "<d1><d2><d3><d4><d5><d6><b7>\n" in work
-    assert "<t1><1><3><5><14><22><45><o><o><o><x><x><x><c3><#1>\n" in work
+    assert "<t1>[1, 3, 5, 14, 22, 45<o><o><o><x><x><x><c3><#1>\n" in work
     program = "".join(s.text for s in segments if s.kind is Kind.PROGRAM)
     assert "<in>" in program and Msg.ASK_MONEY in program and "8000" not in program
 
@@ -213,7 +213,7 @@ def test_prompt_of_the_spec_example(spec_run):
 
 # ================================================================ transcript: work lines
 
-WORK_LINE = re.compile(r"<t(\d+)>((?:<\d+>){6}(?:<[ox+]>){6})<c([0-6])(b?)>(?:<#(\d+)>)?")
+WORK_LINE = re.compile(r"<t(\d+)>\[(\d+(?:, \d+){5})((?:<[ox+]>){6})<c([0-6])(b?)>(?:<#(\d+)>)?")
 DIVISION_LINE = re.compile(r"<n(\d+)>((?:\d<q\d><r\d+>){12})")
 
 
@@ -236,23 +236,22 @@ def test_work_lines_are_right_for_random_complete_runs(many_runs):
             m = WORK_LINE.fullmatch(line)
             assert m, line
             assert int(m.group(1)) == n - i
-            copied = [int(x) for x in re.findall(r"<(\d+)>", m.group(2))]
-            flags = re.findall(r"<([ox+])>", m.group(2))
-            assert m.group(2) == "".join(f"<{x}>" for x in copied) + "".join(f"<{f}>" for f in flags)
+            copied = [int(x) for x in m.group(2).split(", ")]
+            flags = re.findall(r"<([ox+])>", m.group(3))
             pairs = list(zip(copied, flags))
             assert tuple(copied) == ticket and len(flags) == 6
             for x, f in pairs:
                 expected = "o" if int(x) in run.winning else "+" if int(x) == run.bonus else "x"
                 assert f == expected
             hits = sum(1 for x in ticket if x in run.winning)
-            assert int(m.group(3)) == hits
-            assert m.group(4) == ("b" if hits == 5 and run.bonus in ticket else "")
-            key = f"{hits}{m.group(4)}" if hits >= 3 else None
+            assert int(m.group(4)) == hits
+            assert m.group(5) == ("b" if hits == 5 and run.bonus in ticket else "")
+            key = f"{hits}{m.group(5)}" if hits >= 3 else None
             if key is None:
-                assert m.group(5) is None
+                assert m.group(6) is None
             else:
                 tallies[key] += 1
-                assert int(m.group(5)) == tallies[key]
+                assert int(m.group(6)) == tallies[key]
         assert tallies == run.counts
 
 
@@ -261,9 +260,9 @@ def test_count_token_marks_five_plus_bonus():
     lines = work_lines(transcript.to_text(run))
     assert lines == [
         "<d1><d2><d3><d4><d5><d6><b7>",
-        "<t3><1><2><3><4><5><7><o><o><o><o><o><+><c5b><#1>",
-        "<t2><1><2><3><4><5><8><o><o><o><o><o><x><c5><#1>",
-        "<t1><1><2><3><4><7><8><o><o><o><o><+><x><c4><#1>",
+        "<t3>[1, 2, 3, 4, 5, 7<o><o><o><o><o><+><c5b><#1>",
+        "<t2>[1, 2, 3, 4, 5, 8<o><o><o><o><o><x><c5><#1>",
+        "<t1>[1, 2, 3, 4, 7, 8<o><o><o><o><+><x><c4><#1>",
     ]
 
 
@@ -305,7 +304,7 @@ def test_division_line_of_the_largest_prize():
 def test_ticket_lines_count_down(many_runs):
     for run in [r for r in many_runs if r.money is not None][:50]:
         text = transcript.to_text(run)
-        indices = [int(k) for k in re.findall(r"^<t(\d+)>\[", text, flags=re.M)]
+        indices = [int(k) for k in re.findall(r"^<t(\d+)>\[[\d, ]*\]$", text, flags=re.M)]
         assert indices == list(range(run.n_tickets, 0, -1))
 
 

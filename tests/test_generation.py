@@ -48,9 +48,11 @@ class OracleConfig(PretrainedConfig):
 
 
 _T_DONE = re.compile(r"<t\d+>(\[[^\]]*\])$")
-_T_OPEN = re.compile(r"<t\d+>\[([^\]]*)$")
 _S_DONE = re.compile(r"(\[[\d,]*\])$")
-_S_OPEN = re.compile(r"\[([^\]]*)$")
+_S_DONE_LINE = re.compile(r"^\[[\d,]*\]$", re.M)
+# the text so far ends inside the ticket block, in an open ticket line: group 1 is that line
+_T_OPEN = re.compile(r"(?s).*\d+개를 구매했습니다\.\n(?:<t\d+>\[[\d, ]*\]\n)*<t\d+>((?:\[\d+)?(?:, \d+)*)")
+_S_OPEN = re.compile(r"(?s).*구매번호:\n(?:\[[\d,]*\]\n)*((?:\[\d+(?:,\d+)*,?)?)")
 
 
 class OracleLM(PreTrainedModel, GenerationMixin):
@@ -63,7 +65,6 @@ class OracleLM(PreTrainedModel, GenerationMixin):
         self.dummy = nn.Parameter(torch.zeros(1))
         self.tok, self.fmt, self.corrupt = tokenizer, config.lotto_format, corrupt
         self.vocab = tokenizer.get_vocab()
-        self.sep = ", " if self.fmt == "transcript" else ","
 
     def prepare_inputs_for_generation(self, input_ids, attention_mask=None, **kwargs):
         return {"input_ids": input_ids, "attention_mask": attention_mask}  # no cache: full rows
@@ -86,17 +87,22 @@ class OracleLM(PreTrainedModel, GenerationMixin):
         out = (seed_fmt if self.fmt == "seed" else transcript).to_text(run)
         return self.corrupt(out) if self.corrupt else out
 
-    def _ticket_scores(self, body: str, scores: torch.Tensor) -> None:
-        if body == "" or body.endswith(self.sep):
-            numbers = [int(x) for x in body[: -len(self.sep)].split(self.sep)] if body else []
-            k, low = len(numbers), (numbers[-1] + 1 if numbers else 1)
-            for x in range(low, 46):
-                ways = math.comb(45 - x, 5 - k)
-                if ways:
-                    scores[self.vocab[str(x)]] = math.log(ways)
-        else:
-            k = len(body.split(self.sep))
-            scores[self.vocab[self.sep if k < 6 else "]"]] = 0.0
+    def _ticket_scores(self, line: str, scores: torch.Tensor) -> None:
+        """Uniform tickets, number by number, in the lotto tokenizer's tokens: `[N`, then
+        `, N` (transcript) or `,` and `N` (seed), then `]`."""
+        numbers = [int(x) for x in re.findall(r"\d+", line)]
+        k = len(numbers)
+        if self.fmt == "seed" and numbers and not line.endswith(","):
+            scores[self.vocab["," if k < 6 else "]"]] = 0.0
+            return
+        if k == 6:
+            scores[self.vocab["]"]] = 0.0
+            return
+        form = "[{}" if k == 0 else (", {}" if self.fmt == "transcript" else "{}")
+        for x in range((numbers[-1] + 1 if numbers else 1), 46):
+            ways = math.comb(45 - x, 5 - k)
+            if ways:
+                scores[self.vocab[form.format(x)]] = math.log(ways)
 
     def _scores(self, ids: list[int]) -> torch.Tensor:
         scores = torch.full((len(self.tok),), -1e4)
@@ -105,8 +111,10 @@ class OracleLM(PreTrainedModel, GenerationMixin):
             scores[eos] = 0
             return scores
         text = self.tok.decode(ids[1:] if ids[0] == self.tok.bos_token_id else ids, skip_special_tokens=False)
-        line = text.rsplit("\n", 1)[-1]
-        m = (_S_OPEN if self.fmt == "seed" else _T_OPEN).fullmatch(line)
+        m = (_S_OPEN if self.fmt == "seed" else _T_OPEN).fullmatch(text)
+        if m is not None and self.fmt == "seed" and m.group(1) == "":  # a new line: another ticket?
+            bought = re.search(r"티켓수=(\d+)", text)
+            m = m if bought and len(_S_DONE_LINE.findall(text)) < int(bought.group(1)) else None
         if m is not None:
             self._ticket_scores(m.group(1), scores)
             return scores
@@ -180,10 +188,13 @@ def test_outside_ticket_lines_decoding_is_greedy(tok):
     assert _step(proc, ids, scores) == int(scores.argmax())
 
 
+BLOCK = "구입금액을 입력해 주세요.\n<in>1000\n\n1개를 구매했습니다.\n"  # a ticket block starts after it
+
+
 def test_ticket_line_numbers_ascending_distinct_six_then_close(tok):
-    proc, _, ids = _processor_for(tok, "구입금액을 입력해 주세요.\n<in>1000\n\n1개를 구매했습니다.\n<t1>[")
+    proc, _, ids = _processor_for(tok, BLOCK + "<t1>")
     g = torch.Generator().manual_seed(0)
-    for _ in range(12):  # six numbers and five separators, then `]`
+    for _ in range(7):  # six numbers (`[N`, then `, N`), then `]`
         _step(proc, ids, torch.randn(len(tok), generator=g) * 5)
     text = tok.decode(ids, skip_special_tokens=True)
     line = text.split("\n")[-1]
@@ -196,35 +207,49 @@ def test_ticket_line_numbers_ascending_distinct_six_then_close(tok):
 
 def test_ticket_constraint_leaves_room_for_the_remaining_numbers(tok):
     """Each number leaves room for the rest: the first is at most 40, after 40 only 41 fits."""
-    proc, _, _ = _processor_for(tok, "<t1>[")
-    ids = lambda numbers: [tok.convert_tokens_to_ids(str(n)) for n in numbers]  # noqa: E731
-    assert proc._allowed("") == ids(range(1, 41))
-    assert proc._allowed("40, ") == ids([41])
-    assert proc._allowed("3, 17, ") == ids(range(18, 43))
-    assert proc._allowed("3, 17") == [tok.convert_tokens_to_ids(", ")]
-    assert proc._allowed("1, 2, 3, 4, 5, 45") == [tok.convert_tokens_to_ids("]")]
-    assert proc._allowed("1, x") is None  # not a line it wrote: left to the model
+    proc, _, _ = _processor_for(tok, BLOCK + "<t1>")
+    first = lambda numbers: [tok.convert_tokens_to_ids(f"[{n}") for n in numbers]  # noqa: E731
+    later = lambda numbers: [tok.convert_tokens_to_ids(f", {n}") for n in numbers]  # noqa: E731
+    assert proc._allowed("") == first(range(1, 41))
+    assert proc._allowed("[40") == later([41])
+    assert proc._allowed("[3, 17") == later(range(18, 43))
+    assert proc._allowed("[1, 2, 3, 4, 5, 45") == [tok.convert_tokens_to_ids("]")]
+
+
+def test_work_lines_copying_a_ticket_are_greedy(tok):
+    """After the draw, `<tK>[8, 21` is a work line: the copy is the model's, not sampled."""
+    prefix = BLOCK + "<t1>[1, 2, 3, 4, 5, 6]\n\n당첨 번호를 입력해 주세요.\n<in>1,2,3,4,5,6\n\n"
+    prefix += "보너스 번호를 입력해 주세요.\n<in>7\n<d1><d2><d3><d4><d5><d6><b7>\n<t1>"
+    proc, _, ids = _processor_for(tok, prefix)
+    scores = torch.randn(len(tok))
+    assert _step(proc, ids, scores) == int(scores.argmax())
+
+
+def test_ticket_block_ends_at_the_first_other_line(tok):
+    proc, _, ids = _processor_for(tok, BLOCK + "<t1>[1, 2, 3, 4, 5, 6]\n\n<t1>")
+    scores = torch.randn(len(tok))
+    assert _step(proc, ids, scores) == int(scores.argmax())
 
 
 def test_ticket_sampling_follows_the_model_distribution(tok):
     """Inside a ticket line the token is sampled at temperature 1 from the (masked) model scores."""
     counts = {}
     scores = torch.full((len(tok),), -1e4)
-    scores[tok.convert_tokens_to_ids("7")] = math.log(0.75)
-    scores[tok.convert_tokens_to_ids("9")] = math.log(0.25)
+    scores[tok.convert_tokens_to_ids("[7")] = math.log(0.75)
+    scores[tok.convert_tokens_to_ids("[9")] = math.log(0.25)
     for seed in range(200):
-        proc, _, ids = _processor_for(tok, "<t1>[", seed=seed)
+        proc, _, ids = _processor_for(tok, BLOCK + "<t1>", seed=seed)
         chosen = tok.convert_ids_to_tokens(_step(proc, ids, scores))
         counts[chosen] = counts.get(chosen, 0) + 1
-    assert set(counts) == {"7", "9"}
-    assert 0.65 < counts["7"] / 200 < 0.85
+    assert set(counts) == {"[7", "[9"}
+    assert 0.65 < counts["[7"] / 200 < 0.85
 
 
 def test_ticket_sampling_is_seeded_per_play(tok):
     def draw(seed):
-        proc, _, ids = _processor_for(tok, "<t1>[", seed=seed)
+        proc, _, ids = _processor_for(tok, BLOCK + "<t1>", seed=seed)
         g = torch.Generator().manual_seed(123)
-        for _ in range(11):
+        for _ in range(6):
             _step(proc, ids, torch.randn(len(tok), generator=g))
         return ids
 
@@ -233,7 +258,7 @@ def test_ticket_sampling_is_seeded_per_play(tok):
 
 
 def test_unconstrained_ticket_lines_are_sampled_freely(tok):
-    proc, _, ids = _processor_for(tok, "<t1>[", constrained=False)
+    proc, _, ids = _processor_for(tok, BLOCK + "<t1>", constrained=False)
     scores = torch.full((len(tok),), -1e4)
     scores[tok.convert_tokens_to_ids("a")] = 0.0  # not a number: only the constrained mode forbids it
     assert _step(proc, ids, scores) == tok.convert_tokens_to_ids("a")
@@ -397,7 +422,7 @@ def test_tiny_random_model_runs_and_keeps_ticket_syntax(tok):
     assert all(p.n_generated > 0 for p in plays)
     # drive a play into a ticket line: whatever the random model wants, the line is a ticket
     play = m.new_play(Session([]))
-    play.ids = tok("구입금액을 입력해 주세요.\n<in>1000\n\n1개를 구매했습니다.\n<t1>[")["input_ids"]
+    play.ids = tok("구입금액을 입력해 주세요.\n<in>1000\n\n1개를 구매했습니다.\n<t1>")["input_ids"]
     m._turn([play])
     line = play.text.split("\n")[4]
     ticket = transcript.parse_ticket(line[len("<t1>"): line.index("]") + 1])  # after `]` it is free again
