@@ -9,7 +9,8 @@ prints (`Play.stdout`), as it goes: the prompt, then the program's answer to eac
 It exits 0 when the program ends or stdin ends. `--model` is a local folder or a Hub id.
 
 Exit codes: 0 done; 1 the model could not be loaded, or it stopped without ending the program
-(it ran past its token budget); 2 bad arguments (argparse usage errors, a bad --tickets file).
+(it ran past its token budget); 2 bad arguments (argparse usage errors, a bad --tickets file,
+a model folder with a truncated or garbled file: the message names the file).
 """
 from __future__ import annotations
 
@@ -98,8 +99,11 @@ def load_machine(model: str, device: str | None = None, threads: int | None = No
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
         from .generation import LottoMachine
+        from .integrity import CorruptFileError
 
         return LottoMachine.from_pretrained(model, device=device)
+    except CorruptFileError as exc:  # a truncated or garbled file: the message names it (exit 2)
+        raise CLIError(f"cannot load the model {model!r}: {exc}", 2) from None
     except Exception as exc:  # OSError, ValueError, hub errors: all end the same way
         raise CLIError(f"cannot load the model {model!r}: {exc}") from None
 

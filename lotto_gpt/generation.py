@@ -65,6 +65,7 @@ from . import rules
 from .formats import get_format
 from .formats import seed as seed_fmt
 from .formats import transcript
+from .integrity import ModelFileError, check_model_dir  # noqa: F401 (ModelFileError: re-exported)
 from .judge import console_stdout
 from .tokenizer import first_number_tokens, next_number_tokens
 
@@ -431,7 +432,9 @@ def check_model_source(path) -> None:
     """Refuse what `from_pretrained` must not load, with a clear message (OSError subclasses).
 
     A local folder needs `config.json` and safetensors weights; pickle-only weights are
-    refused. A path that is not a folder must look like a Hub id (`owner/name`).
+    refused; a truncated or garbled file (config, tokenizer, weights) raises `ModelFileError`
+    naming it, before anything is loaded. A path that is not a folder must look like a Hub id
+    (`owner/name`).
     """
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -448,6 +451,7 @@ def check_model_source(path) -> None:
             raise OSError(f"{path} is not a model folder: no config.json")
         if not safe:
             raise OSError(f"{path} has no model.safetensors")
+        check_model_dir(path)  # ModelFileError naming a truncated or garbled file
         return
     if os.path.exists(path):
         raise OSError(f"{path} is not a model folder")

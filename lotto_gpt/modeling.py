@@ -71,16 +71,18 @@ def build_model(args: ModelArguments, tokenizer, seed: int = 0) -> PreTrainedMod
 
 
 def init_number_families(model: PreTrainedModel, tokenizer) -> int:
-    """Embedding of `<dX>` = embedding of `X` + v_d (`<bX>`, `[X`, `, X` likewise). Returns rows set."""
+    """Embedding of `<dX>` = embedding of `X` + v_d (`<bX>`, `[X`, `, X`, `,X`, `<tK>`, `<nK>`
+    likewise: each family shares the number's identity). Returns rows set."""
     vocab = tokenizer.get_vocab()
     emb = model.get_input_embeddings().weight
     std = emb.std().item()
     done = 0
     with torch.no_grad():
-        families = ("<d{}>", "<b{}>", "[{}", ", {}")  # restated draw, bonus, ticket-line numbers
-        for family in families:
+        # restated draw and bonus, numbers in ticket and typed lines; ticket index and divisor
+        families = [("<d{}>", 45), ("<b{}>", 45), ("[{}", 45), (", {}", 45), (",{}", 45), ("<t{}>", 99), ("<n{}>", 99)]
+        for family, top in families:
             shift = torch.randn(emb.shape[1]) * std
-            for x in range(1, 46):
+            for x in range(1, top + 1):
                 src, dst = vocab.get(str(x)), vocab.get(family.format(x))
                 if src is not None and dst is not None:
                     emb[dst] = emb[src] + shift

@@ -4,7 +4,9 @@
 the split of numbers is the point of the design (trained merges would cut amounts
 arbitrarily):
 - every maximal run of one or two digits is one token ("8", "21", "07"): one token per lotto
-  number in draws and typed winning numbers, whatever the spacing;
+  number in draws and typed winning numbers, whatever the spacing; a comma right before a
+  number from 1 to 45 is part of it (`9,37,39` is `9` `,37` `,39`), so the numbers of a typed
+  line are consecutive tokens too and restating them is a plain induction copy;
 - inside a ticket line a number carries its separator: `[8, 21, 23]` is `[8` `, 21` `, 23` `]`,
   so a ticket's numbers are consecutive tokens, each naming its number, and the work line
   that copies the ticket is the same token run (a plain induction copy, see formats/transcript);
@@ -27,8 +29,8 @@ BOS, EOS, PAD = "<s>", "</s>", "<pad>"
 GPT2_EOS = "<|endoftext|>"
 # a 1-2 digit run not touching another digit or a decimal point (with the "[" or ", " before
 # it, which BPE merges into the number for 1..45), else a single digit
-NUMBER_PATTERN = r"(?:\[|, )?(?<![\d.])\d{1,2}(?![\d.])|\d"
-TICKET_OPEN, TICKET_SEP = "[", ", "
+NUMBER_PATTERN = r"(?:\[|, ?)?(?<![\d.])\d{1,2}(?![\d.])|\d"
+TICKET_OPEN, TICKET_SEP, TYPED_SEP = "[", ", ", ","
 MODEL_MAX_LENGTH = 4096  # 100 tickets with work lines is about 3,300 tokens
 
 
@@ -60,7 +62,7 @@ def build_lotto_tokenizer(extra_tokens=()) -> PreTrainedTokenizerFast:
             merges.append((a, b))
     vocab[", "] = len(vocab)
     merges.append((",", " "))
-    for prefix in (TICKET_OPEN, TICKET_SEP):
+    for prefix in (TICKET_OPEN, TICKET_SEP, TYPED_SEP):
         for n in number_tokens():
             vocab[prefix + n] = len(vocab)
             merges.append((prefix, n))

@@ -52,7 +52,7 @@ _S_DONE = re.compile(r"(\[[\d,]*\])$")
 _S_DONE_LINE = re.compile(r"^\[[\d,]*\]$", re.M)
 # the text so far ends inside the ticket block, in an open ticket line: group 1 is that line
 _T_OPEN = re.compile(r"(?s).*\d+개를 구매했습니다\.\n(?:<t\d+>\[[\d, ]*\]\n)*<t\d+>((?:\[\d+)?(?:, \d+)*)")
-_S_OPEN = re.compile(r"(?s).*구매번호:\n(?:\[[\d,]*\]\n)*((?:\[\d+(?:,\d+)*,?)?)")
+_S_OPEN = re.compile(r"(?s).*구매번호:\n(?:\[[\d,]*\]\n)*((?:\[\d+(?:,\d+)*)?)")
 
 
 class OracleLM(PreTrainedModel, GenerationMixin):
@@ -89,16 +89,13 @@ class OracleLM(PreTrainedModel, GenerationMixin):
 
     def _ticket_scores(self, line: str, scores: torch.Tensor) -> None:
         """Uniform tickets, number by number, in the lotto tokenizer's tokens: `[N`, then
-        `, N` (transcript) or `,` and `N` (seed), then `]`."""
+        `, N` (transcript) or `,N` (seed), then `]`."""
         numbers = [int(x) for x in re.findall(r"\d+", line)]
         k = len(numbers)
-        if self.fmt == "seed" and numbers and not line.endswith(","):
-            scores[self.vocab["," if k < 6 else "]"]] = 0.0
-            return
         if k == 6:
             scores[self.vocab["]"]] = 0.0
             return
-        form = "[{}" if k == 0 else (", {}" if self.fmt == "transcript" else "{}")
+        form = "[{}" if k == 0 else (", {}" if self.fmt == "transcript" else ",{}")
         for x in range((numbers[-1] + 1 if numbers else 1), 46):
             ways = math.comb(45 - x, 5 - k)
             if ways:
