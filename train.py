@@ -30,6 +30,7 @@ from transformers import (
 
 from lotto_gpt.data import DataConfig, build_dataset_dict, tokenize_rows
 from lotto_gpt.formats import get_format
+from lotto_gpt.integrity import CorruptFileError, check_checkpoint_dir, check_dataset_dir
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
 from lotto_gpt.tokenizer import build_tokenizer
 from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, WeightedCollator
@@ -123,12 +124,15 @@ def choose_precision(args: TrainingArguments) -> None:
 
 
 def load_or_build_data(data_args: DataArguments, data_cfg: DataConfig, training_args: TrainingArguments):
+    """The saved dataset at --dataset_dir, built there first if nothing is there yet. A folder with a
+    missing, truncated or garbled file raises DatasetFileError naming it (nothing is built over it)."""
     path = data_args.dataset_dir or f"data/{data_cfg.format}"
     if not os.path.exists(os.path.join(path, "dataset_dict.json")):
         with training_args.main_process_first(desc="build dataset"):
-            if not os.path.exists(os.path.join(path, "dataset_dict.json")):
+            if not check_dataset_dir(path):
                 sizes = {"train": data_args.train_size, "validation": data_args.eval_size}
                 build_dataset_dict(sizes, data_args.data_build_seed, data_cfg, data_args.build_num_proc).save_to_disk(path)
+    check_dataset_dir(path)
     return load_from_disk(path)
 
 
@@ -137,6 +141,8 @@ def main(argv=None):
     # the Trainer would push on its own (repo at start, every checkpoint, save_model): push once, below
     hub_push, training_args.push_to_hub = training_args.push_to_hub, False
     choose_precision(training_args)
+    if isinstance(training_args.resume_from_checkpoint, str) and training_args.resume_from_checkpoint:
+        check_checkpoint_dir(training_args.resume_from_checkpoint)  # before anything is built or written
     fmt = get_format(data_cfg.format)
     raw = load_or_build_data(data_args, data_cfg, training_args)
 
@@ -218,4 +224,8 @@ def plot_curves(log_history, path):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except CorruptFileError as exc:  # a truncated or garbled dataset or checkpoint file: one line, exit 2
+        print(f"train.py: error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -28,7 +28,7 @@ from unittest import mock
 
 import pytest
 from conftest import save_tiny_model
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from lotto_gpt import cli, rules
@@ -120,8 +120,9 @@ def run_cli_play(machine, data: bytes, seed: int, *flags) -> tuple[int, str, str
     return code, out.buffer.getvalue().decode("utf-8"), err.getvalue()
 
 
-def console_check(machine, data: bytes, seed: int) -> None:
-    """The console prints exactly what the program prints for the lines as typed; exit 0, nothing on stderr."""
+def console_check(machine, data: bytes, seed: int) -> str:
+    """The console prints exactly what the program prints for the lines as typed; exit 0, nothing on stderr.
+    Returns a label of how far the session got (for statistics)."""
     code, out, err = run_cli_play(machine, data, seed)
     assert "Traceback" not in err and err == "", err
     assert code == 0, (code, err)
@@ -131,6 +132,8 @@ def console_check(machine, data: bytes, seed: int) -> None:
     for line in out.split("\n"):
         if line.startswith("[ERROR]"):
             assert line in Msg.ERRORS, line
+    run = rules.play(lines, tickets=_printed_tickets(out) or None)
+    return "complete" if run.complete else f"EOF at {run.stage.value}"
 
 
 # the API: any JSON value where a field goes, plus plausible ones
@@ -178,7 +181,7 @@ def api_bodies(draw) -> tuple[bytes, str]:
     return json.dumps(body, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass"), "application/json"
 
 
-def api_check(client, body: bytes, content_type: str) -> None:
+def api_check(client, body: bytes, content_type: str) -> str:
     """2xx with a session, or 4xx with a message: never a 5xx, never a body that is not JSON."""
     r = client.post("/v1/draw", content=body, headers={"content-type": content_type})
     assert 200 <= r.status_code < 500, (r.status_code, r.text[:500])
@@ -190,6 +193,7 @@ def api_check(client, body: bytes, content_type: str) -> None:
         assert isinstance(payload.get("detail"), str) and payload["detail"], payload
         if r.status_code == 422 and payload["detail"].startswith("[ERROR]"):
             assert payload["detail"] in Msg.ERRORS
+    return str(r.status_code)
 
 
 # ---------------------------------------------------------------- machines and apps
@@ -219,10 +223,10 @@ def api(oracle):
 
 # ---------------------------------------------------------------- fuzzing the console
 
-@settings(FUZZ, max_examples=12)
+@settings(FUZZ, max_examples=30)
 @given(data=stdin_bytes(), seed=st.integers(0, 2**31 - 1))
 def test_console_fuzz_prints_the_programs_errors_and_ends_cleanly(oracle, data, seed):
-    console_check(oracle, data, seed)
+    event(console_check(oracle, data, seed))
 
 
 def test_console_check_can_fail(oracle):
@@ -239,7 +243,7 @@ def test_console_check_can_fail(oracle):
         console_check(oracle, data, 1)
 
 
-@settings(FUZZ, max_examples=6)
+@settings(FUZZ, max_examples=5)
 @given(data=stdin_bytes(), seed=st.integers(0, 2**63 - 1))
 def test_console_fuzz_with_a_real_tiny_model_never_crashes(tiny_machine, data, seed):
     """A random model writes garbage; whatever is typed, the console ends with 0 (done, or EOF) or 1
@@ -260,10 +264,10 @@ def tiny_machine(tiny_dir):
 
 # ---------------------------------------------------------------- fuzzing the API
 
-@settings(FUZZ, max_examples=60)
+@settings(FUZZ, max_examples=100)
 @given(request=api_bodies())
 def test_api_fuzz_is_never_a_5xx(api, request):
-    api_check(api, *request)
+    event(api_check(api, *request))
 
 
 def test_api_fuzz_found_cases(api):
@@ -296,3 +300,253 @@ def test_api_check_can_fail(api):
         client.post.return_value = Fake(status, payload)
         with pytest.raises(AssertionError):
             api_check(client, b"{}", "application/json")
+
+
+# ---------------------------------------------------------------- truncated and garbled files
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """Every file under `folder` with the hash of its bytes (to prove nothing was written)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _truncate(path: Path, keep: float = 0.5) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+def _garble(path: Path, text: str = '{"half": ') -> None:
+    path.write_text(text)
+
+
+MODEL_FAULTS = [
+    ("model.safetensors", lambda p: _truncate(p), "truncated"),
+    ("model.safetensors", lambda p: _truncate(p, 0.0), "truncated"),
+    ("model.safetensors", lambda p: p.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage"), "garbled"),
+    ("config.json", lambda p: _garble(p), "not valid JSON"),
+    ("config.json", lambda p: _garble(p, "[1, 2]"), "expected a JSON object"),
+    ("config.json", lambda p: p.write_bytes(b"\xff\xfe{"), "not valid JSON"),
+    ("tokenizer.json", lambda p: _truncate(p), "not valid JSON"),
+    ("tokenizer_config.json", lambda p: _garble(p), "not valid JSON"),
+    ("generation_config.json", lambda p: _garble(p, ""), "not valid JSON"),
+]
+
+
+@pytest.mark.parametrize("name, fault, problem", MODEL_FAULTS, ids=lambda x: x if isinstance(x, str) else "")
+def test_corrupt_model_file_is_named_exit_2_and_left_alone(tiny_dir, tmp_path, capsys, name, fault, problem):
+    import shutil
+
+    from lotto_gpt.generation import LottoMachine
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_dir, folder)
+    fault(folder / name)
+    before = _snapshot(folder)
+    with pytest.raises(ModelFileError) as info:
+        LottoMachine.from_pretrained(str(folder))
+    assert info.value.path == str(folder / name) and str(info.value).startswith(f"{folder / name}: ")
+    assert problem in str(info.value) and isinstance(info.value, OSError)
+
+    assert cli.main(["play", "--model", str(folder)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("lotto-gpt: error: cannot load the model") and str(folder / name) in err
+    assert _snapshot(folder) == before  # nothing was rewritten, nothing was added
+
+
+@pytest.fixture(scope="module")
+def train_script():
+    """train.py as a module (its main() and load_or_build_data), loaded from the repository root."""
+    spec = importlib.util.spec_from_file_location("train_script", ROOT / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def saved_dataset(tmp_path_factory):
+    from lotto_gpt.data import DataConfig, build_dataset_dict
+
+    path = tmp_path_factory.mktemp("data") / "transcript"
+    build_dataset_dict({"train": 8, "validation": 4}, seed=0, cfg=DataConfig(max_money=3000, small_share=1.0),
+                       num_proc=1).save_to_disk(str(path))
+    return path
+
+
+def _arrow(folder: Path, split: str = "train") -> Path:
+    return next((folder / split).glob("data-*.arrow"))
+
+
+DATA_FAULTS = [
+    ("arrow truncated", lambda d: _truncate(_arrow(d)), lambda d: _arrow(d), "truncated"),
+    ("arrow cut at a batch", lambda d: _truncate(_arrow(d, "validation"), 0.999), lambda d: _arrow(d, "validation"),
+     "truncated"),
+    ("dataset_dict.json missing", lambda d: (d / "dataset_dict.json").unlink(), lambda d: d / "dataset_dict.json",
+     "not building a new dataset over them"),
+    ("dataset_dict.json garbled", lambda d: _garble(d / "dataset_dict.json"), lambda d: d / "dataset_dict.json",
+     "not valid JSON"),
+    ("dataset_dict.json wrong", lambda d: _garble(d / "dataset_dict.json", '{"splits": 3}'),
+     lambda d: d / "dataset_dict.json", "garbled"),
+    ("state.json missing", lambda d: (d / "train" / "state.json").unlink(), lambda d: d / "train" / "state.json",
+     "missing"),
+    ("state.json garbled", lambda d: _truncate(d / "validation" / "state.json"),
+     lambda d: d / "validation" / "state.json", "not valid JSON"),
+    ("state.json wrong", lambda d: _garble(d / "train" / "state.json", '{"_data_files": "x"}'),
+     lambda d: d / "train" / "state.json", "garbled"),
+]
+
+
+@pytest.mark.parametrize("case, fault, culprit, problem", DATA_FAULTS, ids=[c[0] for c in DATA_FAULTS])
+def test_corrupt_dataset_file_is_named_and_nothing_is_built_over_it(train_script, saved_dataset, tmp_path,
+                                                                    case, fault, culprit, problem):
+    import shutil
+
+    folder = tmp_path / "transcript"
+    shutil.copytree(saved_dataset, folder)
+    train_script.load_from_disk(str(folder))  # the intact copy loads
+    for cache in folder.rglob("cache-*.arrow"):
+        cache.unlink()
+    fault(folder)
+    before = _snapshot(folder)
+    argv = ["--dataset_dir", str(folder), "--output_dir", str(tmp_path / "out"), "--train_size", "4",
+            "--eval_size", "2", "--max_steps", "1", "--report_to", "none", "--use_cpu"]
+    with pytest.raises(DatasetFileError) as info:
+        train_script.main(argv)
+    assert info.value.path == str(culprit(folder)) and problem in str(info.value)
+    assert _snapshot(folder) == before
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A checkpoint folder as the Trainer writes one (weights, tokenizer, state, optimizer, rng)."""
+    import torch
+
+    path = save_tiny_model(tmp_path_factory.mktemp("run") / "checkpoint-2")
+    (path / "trainer_state.json").write_text(json.dumps({"global_step": 2, "log_history": []}))
+    torch.save({"state": {0: {"exp_avg": torch.zeros(64)}}, "param_groups": []}, path / "optimizer.pt")
+    torch.save({"last_epoch": 2}, path / "scheduler.pt")
+    torch.save({"cpu": torch.get_rng_state()}, path / "rng_state.pth")
+    return path
+
+
+CHECKPOINT_FAULTS = [
+    ("model.safetensors", lambda p: _truncate(p), "truncated"),
+    ("trainer_state.json", lambda p: _garble(p), "not valid JSON"),
+    ("trainer_state.json", lambda p: p.unlink(), "missing"),
+    ("optimizer.pt", lambda p: _truncate(p, 0.7), "truncated or garbled"),
+    ("rng_state.pth", lambda p: _truncate(p, 0.9), "truncated or garbled"),
+    ("config.json", lambda p: _garble(p, "null"), "expected a JSON object"),
+]
+
+
+@pytest.mark.parametrize("name, fault, problem", CHECKPOINT_FAULTS, ids=lambda x: x if isinstance(x, str) else "")
+def test_resume_from_a_corrupt_checkpoint_names_the_file_before_anything_runs(
+        train_script, checkpoint, tmp_path, name, fault, problem):
+    import shutil
+
+    from lotto_gpt.integrity import check_checkpoint_dir
+
+    check_checkpoint_dir(checkpoint)  # the intact checkpoint passes
+    run = tmp_path / "run"
+    ckpt = run / checkpoint.name
+    shutil.copytree(checkpoint, ckpt)
+    fault(ckpt / name)
+    before = _snapshot(run)
+    argv = ["--dataset_dir", str(tmp_path / "no_data"), "--output_dir", str(run), "--train_size", "4",
+            "--eval_size", "2", "--max_steps", "3", "--report_to", "none", "--use_cpu",
+            "--resume_from_checkpoint", str(ckpt)]
+    with pytest.raises(CheckpointFileError) as info:
+        train_script.main(argv)
+    assert info.value.path == str(ckpt / name) and problem in str(info.value)
+    assert _snapshot(run) == before  # the run folder is untouched
+    assert not (tmp_path / "no_data").exists()  # and no dataset was built first
+
+
+def test_train_script_prints_one_line_and_exits_2(train_script, checkpoint, tmp_path, capsys):
+    """The script's entry point (its `__main__` block, run in-process): one line naming the file, exit 2."""
+    import runpy
+    import shutil
+
+    ckpt = tmp_path / "checkpoint-2"
+    shutil.copytree(checkpoint, ckpt)
+    _truncate(ckpt / "model.safetensors")
+    argv = ["train.py", "--output_dir", str(tmp_path), "--dataset_dir", str(tmp_path / "no_data"),
+            "--report_to", "none", "--use_cpu", "--resume_from_checkpoint", str(ckpt)]
+    with mock.patch.object(sys, "argv", argv), pytest.raises(SystemExit) as info:
+        runpy.run_path(str(ROOT / "train.py"), run_name="__main__")
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"train.py: error: {ckpt / 'model.safetensors'}: truncated"), err
+    assert err.count("\n") == 1 and "truncated" in err and "Traceback" not in err
+
+
+def test_corrupt_file_errors_are_one_family():
+    for cls in (ModelFileError, DatasetFileError, CheckpointFileError):
+        assert issubclass(cls, CorruptFileError) and issubclass(cls, OSError)
+    exc = ModelFileError("/m/config.json", "missing")
+    assert (exc.path, str(exc)) == ("/m/config.json", "/m/config.json: missing")
+
+
+# ---------------------------------------------------------------- the server's model is fixed
+
+FILE_FIELDS = ["model", "path", "model_path", "model_id", "file", "checkpoint", "tokenizer", "revision",
+               "device", "config", "weights", "dir"]
+
+
+def test_no_request_field_can_name_a_file_or_a_model(oracle, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from lotto_gpt import generation
+    from lotto_gpt.serving import DrawRequest, create_app
+
+    assert set(DrawRequest.model_fields) == {"money", "winning", "bonus", "tickets", "seed", "show_work"}
+    app = create_app(oracle, model_id="fixed")
+    planted = save_tiny_model(tmp_path / "other")
+    base = {"money": 1000, "winning": "1,2,3,4,5,6", "bonus": 7, "tickets": [[1, 2, 3, 4, 5, 6]], "seed": 1}
+    loads = []
+    refuse = classmethod(lambda cls, *a, **kw: loads.append(a) or pytest.fail(f"a request loaded a model: {a}"))
+    with mock.patch.object(generation.LottoMachine, "from_pretrained", refuse), \
+            mock.patch("transformers.AutoModelForCausalLM.from_pretrained", side_effect=AssertionError("load")), \
+            TestClient(app, raise_server_exceptions=False) as client:
+        for name in FILE_FIELDS:
+            for value in ((str(planted), "owner/other-model") if name != "model" else
+                          (str(planted), "/etc/passwd", "owner/other-model", {"path": str(planted)})):
+                r = client.post("/v1/draw", json={**base, name: value})
+                assert r.status_code == 422, (name, r.text)
+                assert r.json()["detail"].startswith(f"unknown field {name!r}"), r.json()
+        for field in ("money", "winning", "bonus"):  # a path where a typed line goes is just a bad line
+            r = client.post("/v1/draw", json={**base, field: str(planted / "model.safetensors")})
+            assert r.status_code == 422 and r.json()["detail"].startswith("[ERROR]")
+        r = client.post("/v1/draw", json=base)
+        assert r.status_code == 200 and r.json()["complete"]
+        assert client.get("/health").json()["model"] == "fixed"
+    assert app.state.machine is oracle and loads == []
+
+
+# ---------------------------------------------------------------- determinism across loads
+
+def test_same_seed_same_tickets_and_console_on_two_loaded_machines(tiny_dir):
+    """Two machines loaded separately from one folder: the same seed gives the same ticket lines and the
+    same console text; another seed gives other tickets (so the check can fail)."""
+    from lotto_gpt.generation import LottoMachine, Session
+
+    a = LottoMachine.from_pretrained(str(tiny_dir), max_new_tokens=48)
+    b = LottoMachine.from_pretrained(str(tiny_dir), max_new_tokens=48)
+    assert a.model is not b.model
+
+    def ticket_lines(machine, seed):
+        """The model's sampled ticket lines for 3,000 won (driven into the ticket block, like a real play)."""
+        play = machine.new_play(Session([], seed=seed))
+        play.ids = machine.tokenizer("구입금액을 입력해 주세요.\n<in>3000\n\n3개를 구매했습니다.\n<t3>")["input_ids"]
+        machine._turn([play])
+        return play.text.split("\n")[4:]
+
+    same = ticket_lines(a, 7)
+    assert same == ticket_lines(b, 7) and same[0].startswith("<t3>[")
+    assert ticket_lines(a, 2**40) == ticket_lines(b, 2**40) != same
+
+    data = b"abc\n3000\n1,2,3,4,5,6\n7\n"
+    first, second = run_cli_play(a, data, 3), run_cli_play(b, data, 3)
+    assert first == second and first[1]
