@@ -28,9 +28,9 @@ from transformers import (
     TrainingArguments,
 )
 
-from lotto_gpt.data import DataConfig, build_dataset_dict, tokenize_rows
+from lotto_gpt.data import DATA_VERSION, DataConfig, build_dataset_dict, tokenize_rows
 from lotto_gpt.formats import get_format
-from lotto_gpt.integrity import CorruptFileError, check_checkpoint_dir, check_dataset_dir
+from lotto_gpt.integrity import CorruptFileError, DatasetFileError, check_checkpoint_dir, check_dataset_dir
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
 from lotto_gpt.tokenizer import build_tokenizer
 from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, WeightedCollator
@@ -132,8 +132,26 @@ def load_or_build_data(data_args: DataArguments, data_cfg: DataConfig, training_
             if not check_dataset_dir(path):
                 sizes = {"train": data_args.train_size, "validation": data_args.eval_size}
                 build_dataset_dict(sizes, data_args.data_build_seed, data_cfg, data_args.build_num_proc).save_to_disk(path)
+                with open(os.path.join(path, "build_info.json"), "w") as f:
+                    json.dump({"data_version": DATA_VERSION, "seed": data_args.data_build_seed, "sizes": sizes,
+                               "config": asdict(data_cfg)}, f, indent=2)
     check_dataset_dir(path)
+    check_data_version(path)
     return load_from_disk(path)
+
+
+def check_data_version(path: str) -> None:
+    """A dataset built by an older version of the data code (another text format) is refused:
+    training on it would silently learn the old format."""
+    info_path = os.path.join(path, "build_info.json")
+    if not os.path.exists(info_path):
+        return
+    with open(info_path) as f:
+        built = json.load(f).get("data_version")
+    if built != DATA_VERSION:
+        raise DatasetFileError(info_path, f"built with data version {built}, this code writes version "
+                               f"{DATA_VERSION}; rebuild it: python data_scripts/build_dataset.py "
+                               f"--output_dir {path} --overwrite")
 
 
 def main(argv=None):

@@ -418,6 +418,22 @@ def test_corrupt_dataset_file_is_named_and_nothing_is_built_over_it(train_script
     assert not (tmp_path / "out").exists()
 
 
+def test_dataset_of_an_older_data_version_is_refused_with_the_rebuild_command(train_script, saved_dataset, tmp_path):
+    import shutil
+
+    folder = tmp_path / "transcript"
+    shutil.copytree(saved_dataset, folder)
+    (folder / "build_info.json").write_text(json.dumps({"data_version": train_script.DATA_VERSION - 1}))
+    before = _snapshot(folder)
+    argv = ["--dataset_dir", str(folder), "--output_dir", str(tmp_path / "out"), "--max_steps", "1",
+            "--report_to", "none", "--use_cpu"]
+    with pytest.raises(DatasetFileError) as info:
+        train_script.main(argv)
+    assert info.value.path == str(folder / "build_info.json")
+    assert "data_scripts/build_dataset.py" in str(info.value) and "--overwrite" in str(info.value)
+    assert _snapshot(folder) == before and not (tmp_path / "out").exists()
+
+
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     """A checkpoint folder as the Trainer writes one (weights, tokenizer, state, optimizer, rng)."""

@@ -74,6 +74,9 @@ def test_train_builds_data_and_writes_a_loadable_model(tmp_path):
                   "--save_steps", 50, "--logging_steps", 10, "--seed", 0))
 
     assert (data / "dataset_dict.json").exists()  # the missing dataset was built
+    from lotto_gpt.data import DATA_VERSION
+
+    assert json.loads((data / "build_info.json").read_text())["data_version"] == DATA_VERSION
     for name in ["model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",
                  "generation_config.json", "trainer_state.json", "training_curve.png", "train_summary.json"]:
         assert (out / name).is_file(), name
