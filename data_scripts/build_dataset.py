@@ -27,10 +27,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from transformers import HfArgumentParser  # noqa: E402
 
 from lotto_gpt import rules  # noqa: E402
-from lotto_gpt.data import DATA_VERSION, DataConfig, build_dataset_dict  # noqa: E402
+from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict  # noqa: E402
 from lotto_gpt.formats import FORMAT_NAMES  # noqa: E402
 
-BUILD_INFO = "build_info.json"
 SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share")
 
 

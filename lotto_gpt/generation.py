@@ -20,9 +20,10 @@ Decoding is greedy, except inside a ticket line of the ticket block (the lines a
 `[`), where the next token is sampled at temperature 1 from the model's distribution. Ticket
 lines may be constrained to the *syntax* of a ticket (six distinct ascending numbers in
 1..45, then `]`): nothing else is imposed, so every count, rank and rate comes from the
-model (the work lines that copy a ticket later are greedy like everything else). The sampling is done inside the logits
-processor with one `torch.Generator` per play, seeded by the play's seed: a play's tickets do
-not depend on the batch size or on which plays share its batch. The processor returns a
+model (the work lines that copy a ticket later are greedy like everything else). The
+sampling is done inside the logits processor with one `torch.Generator` per play, seeded by
+the play's seed: a play's tickets do not depend on the batch size or on which plays share
+its batch. The processor returns a
 one-hot row for every play, so `generate()` runs in greedy mode and any decoding mode would
 give the same tokens.
 
@@ -244,7 +245,6 @@ class _Vocab:
             self.ticket_line = re.compile(r"(|\[[^\]]*)$")  # from the line start: BPE may fuse "[" and digits
             self.block_start = re.compile(re.escape("구매번호:"))
             self.ticket_full = re.compile(r"\[[\d,]*\]")
-        self.force_after = self.block_start
         # the lotto tokenizer's ticket-line tokens: `[N` first, `, N` for the others, then `]`
         self.first_ids = [vocab.get(n) for n in first_number_tokens()]
         self.next_ids = [vocab.get(n) for n in next_number_tokens()]
@@ -299,7 +299,7 @@ class TicketLineProcessor(LogitsProcessor):
             self.prev.append(before)
             self.line.append(line)
             self.done.append(False)
-            self.in_block.append(self._block_goes_on(True, before))  # a ticket line before: in the block
+            self.in_block.append(self._block_goes_on(True, before.decode("utf-8", "replace")))  # a ticket line before: in the block
             if line == b"":
                 self._line_ended(len(self.line) - 1, before)
 
@@ -315,16 +315,15 @@ class TicketLineProcessor(LogitsProcessor):
         tail = b"".join(reversed(parts)).split(b"\n")
         return (tail[-2] if len(tail) > 1 else b""), tail[-1]
 
-    def _block_goes_on(self, in_block: bool, finished_line: bytes) -> bool:
-        """After `finished_line`: still in (or starting) the ticket block? Any other line ends it."""
-        text = finished_line.decode("utf-8", "replace")
+    def _block_goes_on(self, in_block: bool, text: str) -> bool:
+        """After the finished line `text`: still in (or starting) the ticket block? Any other line ends it."""
         return bool(self.v.block_start.fullmatch(text) or (in_block and self.v.ticket_full.fullmatch(text)))
 
     def _line_ended(self, r: int, line: bytes) -> None:
         play = self.plays[r]
         text = line.decode("utf-8", "replace")
-        self.in_block[r] = self._block_goes_on(self.in_block[r], line)
-        if play.force_state == "pending" and self.v.force_after.fullmatch(text):
+        self.in_block[r] = self._block_goes_on(self.in_block[r], text)
+        if play.force_state == "pending" and self.v.block_start.fullmatch(text):  # given tickets go here
             play.force_state, play.force_pos = "active", 0
 
     def _ingest(self, r: int, tok: int) -> None:
