@@ -123,8 +123,8 @@ def flag(number: int, winning, bonus: int) -> str:
     return BONUS_HIT if number == bonus else MISS
 
 
-def draw_line(winning, bonus: int) -> str:
-    return "".join(draw_token(n) for n in winning) + bonus_token(bonus)
+def draw_line(winning) -> str:
+    return "".join(draw_token(n) for n in winning)
 
 
 def match_lines(run: Run) -> list[str]:
@@ -182,11 +182,14 @@ def encode(run: Run) -> list[Segment]:
                 put(rules.format_ticket(ticket) + "\n", Kind.TICKET)
             put("\n" + Stage.WINNING.prompt + "\n")
         elif attempt.stage is Stage.WINNING:
-            put(Stage.BONUS.prompt + "\n")
+            # restated next to its source: a short, local copy (the blank line comes after it)
+            seg.pop()
+            put(draw_line(run.winning) + "\n", Kind.WORK)
+            put("\n" + Stage.BONUS.prompt + "\n")
         else:
             # the blank line after the bonus input comes after the hidden work
             seg.pop()
-            work = [draw_line(run.winning, run.bonus)] + match_lines(run)
+            work = [bonus_token(run.bonus)] + match_lines(run)
             put("".join(line + "\n" for line in work), Kind.WORK)
             put("\n" + Msg.STATS_HEADER + "\n" + Msg.STATS_RULE + "\n")
             counts = run.counts
