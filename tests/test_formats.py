@@ -34,10 +34,11 @@ SPEC_TRANSCRIPT = """\
 
 당첨 번호를 입력해 주세요.
 <in>1,2,3,4,5,6
+<d1><d2><d3><d4><d5><d6>
 
 보너스 번호를 입력해 주세요.
 <in>7
-<d1><d2><d3><d4><d5><d6><b7>
+<b7>
 <t8>[8, 21, 23, 41, 42, 43<x><x><x><x><x><x><c0>
 <t7>[3, 5, 11, 16, 32, 38<o><o><x><x><x><x><c2>
 <t6>[7, 11, 16, 35, 36, 44<+><x><x><x><x><x><c0>
@@ -186,7 +187,8 @@ def test_statistics_division_and_rate_are_tail_and_work_lines_are_work(spec_run)
     assert tail.endswith("총 수익률은 62.5%입니다.\n")
     assert "<n8>" in tail
     work = "".join(s.text for s in segments if s.kind is Kind.WORK)
-    assert "<d1><d2><d3><d4><d5><d6><b7>\n" in work
+    assert "<in>1,2,3,4,5,6\n<d1><d2><d3><d4><d5><d6>\n\n" in transcript.to_text(spec_run)
+    assert "<d1><d2><d3><d4><d5><d6>\n" in work and "<b7>\n" in work
     assert "<t1>[1, 3, 5, 14, 22, 45<o><o><o><x><x><x><c3><#1>\n" in work
     program = "".join(s.text for s in segments if s.kind is Kind.PROGRAM)
     assert "<in>" in program and Msg.ASK_MONEY in program and "8000" not in program
@@ -208,7 +210,7 @@ def test_prompt_ends_right_after_the_last_typed_line(many_runs):
 def test_prompt_of_the_spec_example(spec_run):
     prompt = transcript.prompt(spec_run)
     assert prompt == SPEC_TRANSCRIPT.split("<in>7\n")[0] + "<in>7\n"
-    assert SPEC_TRANSCRIPT[len(prompt):].startswith("<d1>")
+    assert SPEC_TRANSCRIPT[len(prompt):].startswith("<b7>\n")
 
 
 # ================================================================ transcript: work lines
@@ -228,7 +230,9 @@ def test_work_lines_are_right_for_random_complete_runs(many_runs):
     for run in complete:
         text = transcript.to_text(run)
         lines = work_lines(text)
-        assert lines[0] == "".join(f"<d{n}>" for n in run.winning) + f"<b{run.bonus}>"
+        assert lines[0] == f"<b{run.bonus}>"
+        draw = "".join(f"<d{n}>" for n in run.winning)
+        assert text.count(draw + "\n") == 1 and text.count("<d") == 6
         assert len(lines) == 1 + len(run.tickets)
         tallies = {k: 0 for k in rules.RANK_KEYS}
         n = len(run.tickets)
@@ -259,7 +263,7 @@ def test_count_token_marks_five_plus_bonus():
     run = rules.play(["3000", "1,2,3,4,5,6", "7"], tickets=[(1, 2, 3, 4, 5, 7), (1, 2, 3, 4, 5, 8), (1, 2, 3, 4, 7, 8)])
     lines = work_lines(transcript.to_text(run))
     assert lines == [
-        "<d1><d2><d3><d4><d5><d6><b7>",
+        "<b7>",
         "<t3>[1, 2, 3, 4, 5, 7<o><o><o><o><o><+><c5b><#1>",
         "<t2>[1, 2, 3, 4, 5, 8<o><o><o><o><o><x><c5><#1>",
         "<t1>[1, 2, 3, 4, 7, 8<o><o><o><o><+><x><c4><#1>",
