@@ -28,6 +28,10 @@ class ModelArguments:
     init_number_families: bool = field(
         default=True, metadata={"help": "start <dX>, <bX>, [X and ', X' embeddings from the number X's"}
     )
+    family_shift: float = field(
+        default=1.0, metadata={"help": "size of each family's random offset, in embedding std units "
+                                       "(small: `<dX>` starts close to `X`)"}
+    )
     model_name_or_path: str | None = field(
         default=None, metadata={"help": "start from a saved model instead of a fresh one"}
     )
@@ -66,11 +70,11 @@ def build_model(args: ModelArguments, tokenizer, seed: int = 0) -> PreTrainedMod
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(make_config(args, tokenizer), attn_implementation="sdpa")
     if args.init_number_families:
-        init_number_families(model, tokenizer)
+        init_number_families(model, tokenizer, args.family_shift)
     return model
 
 
-def init_number_families(model: PreTrainedModel, tokenizer) -> int:
+def init_number_families(model: PreTrainedModel, tokenizer, shift_scale: float = 1.0) -> int:
     """Embedding of `<dX>` = embedding of `X` + v_d (`<bX>`, `[X`, `, X`, `,X`, `<tK>`, `<nK>`
     likewise: each family shares the number's identity). Returns rows set."""
     vocab = tokenizer.get_vocab()
@@ -81,7 +85,7 @@ def init_number_families(model: PreTrainedModel, tokenizer) -> int:
         # restated draw and bonus, numbers in ticket and typed lines; ticket index and divisor
         families = [("<d{}>", 45), ("<b{}>", 45), ("[{}", 45), (", {}", 45), (",{}", 45), ("<t{}>", 99), ("<n{}>", 99)]
         for family, top in families:
-            shift = torch.randn(emb.shape[1]) * std
+            shift = torch.randn(emb.shape[1]) * std * shift_scale
             for x in range(1, top + 1):
                 src, dst = vocab.get(str(x)), vocab.get(family.format(x))
                 if src is not None and dst is not None:
