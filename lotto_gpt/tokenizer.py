@@ -3,8 +3,9 @@
 `lotto`: the default. A BPE model whose vocabulary is designed rather than trained, because
 the split of numbers is the point of the design (trained merges would cut amounts
 arbitrarily):
-- every maximal run of one or two digits is one token ("8", "21", "07"): one token per lotto
-  number in draws and typed winning numbers, whatever the spacing; a comma right before a
+- every maximal run of one or two digits is one token ("8", "21"): one token per lotto
+  number in draws and typed winning numbers, whatever the spacing; leading zeros of a typed
+  number are their own token ("034" is `0` `34`); a comma right before a
   number from 1 to 45 is part of it (`9,37,39` is `9` `,37` `,39`), so the numbers of a typed
   line are consecutive tokens too and restating them is a plain induction copy;
 - inside a ticket line a number carries its separator: `[8, 21, 23]` is `[8` `, 21` `, 23` `]`,
@@ -30,6 +31,9 @@ GPT2_EOS = "<|endoftext|>"
 # a 1-2 digit run not touching another digit or a decimal point (with the "[" or ", " before
 # it, which BPE merges into the number for 1..45), else a single digit
 NUMBER_PATTERN = r"(?:\[|, ?)?(?<![\d.])\d{1,2}(?![\d.])|\d"
+# leading zeros of a typed lotto number ("034", "07") are split off first, so the number
+# itself is the same token as without them (`0` `34`): restating it stays a plain copy
+LEADING_ZEROS = r"(?<![\d.])0+(?=[1-9]\d?(?![\d.]))"
 TICKET_OPEN, TICKET_SEP, TYPED_SEP = "[", ", ", ","
 MODEL_MAX_LENGTH = 4096  # 100 tickets with work lines is about 3,300 tokens
 
@@ -67,7 +71,10 @@ def build_lotto_tokenizer(extra_tokens=()) -> PreTrainedTokenizerFast:
             vocab[prefix + n] = len(vocab)
             merges.append((prefix, n))
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, byte_fallback=True, fuse_unk=False))
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex(NUMBER_PATTERN), behavior="isolated")
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(LEADING_ZEROS), behavior="isolated"),
+        pre_tokenizers.Split(Regex(NUMBER_PATTERN), behavior="isolated"),
+    ])
     tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Fuse()])
     tok.add_special_tokens([PAD, BOS, EOS])
     tok.add_tokens([AddedToken(t, normalized=False, single_word=False) for t in extra_tokens])

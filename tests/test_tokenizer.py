@@ -102,9 +102,15 @@ def test_one_token_per_typed_winning_number_with_or_without_spaces(lotto_tokeniz
     rng = random.Random(len(sep))
     for _ in range(100):
         numbers = rng.sample(range(1, 46), 6)
-        parts = [f"0{n}" if n < 10 and rng.random() < 0.2 else str(n) for n in numbers]
-        line = " " * rng.randint(0, 2) + sep.join(parts) + " " * rng.randint(0, 2)
-        assert digit_tokens(lotto_tokenizer, line) == parts
+        zeros = ["0" * rng.choice([0, 0, 0, 1, 2]) for _ in numbers]
+        line = " " * rng.randint(0, 2) + sep.join(z + str(n) for z, n in zip(zeros, numbers)) + " " * rng.randint(0, 2)
+        expected = [t for z, n in zip(zeros, numbers) for t in ([z] if z else []) + [str(n)]]
+        assert digit_tokens(lotto_tokenizer, line) == expected
+
+
+def test_leading_zeros_of_a_typed_number_are_their_own_token(lotto_tokenizer):
+    assert tokens(lotto_tokenizer, "034,07, 0045") == ["0", "34", ",", "0", "7", ", ", "00", "45"]
+    assert tokens(lotto_tokenizer, "1045") == ["1", "0", "4", "5"]  # inside an amount: digits
 
 
 def test_work_line_copies_its_ticket_line_token_for_token(lotto_tokenizer, spec_run):
