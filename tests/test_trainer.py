@@ -248,3 +248,16 @@ def test_eval_loss_is_reported(tok, data, tmp_path):
     # one eval batch: eval_loss is the weighted mean CE over the validation split
     ce, _, weights = _weighted_ce(model.eval(), collator(tok)([validation[i] for i in range(len(validation))]))
     assert metrics["eval_loss"] == pytest.approx(((ce * weights).sum() / weights.sum()).item(), abs=1e-5)
+
+
+@pytest.mark.parametrize("shift, low, high", [(0.1, 0.95, 1.0), (1.0, 0.2, 0.9)])
+def test_number_families_start_from_the_number_embedding(tok, shift, low, high):
+    """`<dX>` (and `[X`, `, X`, ...) = embedding of `X` + a family offset of size `family_shift`."""
+    model = build_model(ModelArguments(n_layer=1, n_embd=64, n_head=2, family_shift=shift), tok, seed=0)
+    emb = model.get_input_embeddings().weight
+    ids = tok.convert_tokens_to_ids
+    for family in ("<d{}>", ", {}", "[{}"):
+        sims = torch.stack([F.cosine_similarity(emb[ids(family.format(x))], emb[ids(str(x))], dim=0) for x in range(1, 46)])
+        assert low < sims.min() and sims.max() <= high, (family, sims.min(), sims.max())
+        others = F.cosine_similarity(emb[ids(family.format(7))], emb[ids("8")], dim=0)
+        assert others < sims.min()  # close to its own number, not to a neighbour
