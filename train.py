@@ -28,7 +28,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict, tokenize_rows
+from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict, build_info, tokenize_rows
 from lotto_gpt.formats import get_format
 from lotto_gpt.integrity import CorruptFileError, DatasetFileError, check_checkpoint_dir, check_dataset_dir
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
@@ -131,10 +131,10 @@ def load_or_build_data(data_args: DataArguments, data_cfg: DataConfig, training_
         with training_args.main_process_first(desc="build dataset"):
             if not check_dataset_dir(path):
                 sizes = {"train": data_args.train_size, "validation": data_args.eval_size}
-                build_dataset_dict(sizes, data_args.data_build_seed, data_cfg, data_args.build_num_proc).save_to_disk(path)
+                built = build_dataset_dict(sizes, data_args.data_build_seed, data_cfg, data_args.build_num_proc)
+                built.save_to_disk(path)
                 with open(os.path.join(path, BUILD_INFO), "w") as f:
-                    json.dump({"data_version": DATA_VERSION, "seed": data_args.data_build_seed, "sizes": sizes,
-                               "config": asdict(data_cfg)}, f, indent=2)
+                    json.dump(build_info(built, data_args.data_build_seed, data_cfg), f, indent=2)
     check_dataset_dir(path)
     check_data_version(path)
     return load_from_disk(path)

@@ -20,14 +20,14 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from transformers import HfArgumentParser  # noqa: E402
 
 from lotto_gpt import rules  # noqa: E402
-from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict  # noqa: E402
+from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict, build_info  # noqa: E402
 from lotto_gpt.formats import FORMAT_NAMES  # noqa: E402
 
 SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share")
@@ -167,11 +167,7 @@ def main(argv=None) -> str:
     started = time.monotonic()
     dataset_dict = build(cfg, args)
     built = time.monotonic() - started
-    info = {
-        "data_version": DATA_VERSION, "seed": args.seed, "sizes": sizes_of(args), "config": asdict(cfg),
-        "fingerprints": {split: ds._fingerprint for split, ds in dataset_dict.items()},
-        "build_seconds": round(built, 2), "num_proc": args.num_proc,
-    }
+    info = build_info(dataset_dict, args.seed, cfg, build_seconds=round(built, 2), num_proc=args.num_proc)
     save_safely(dataset_dict, output_dir, info)
     print(f"built {built:.1f} s, saved {time.monotonic() - started:.1f} s: "
           + ", ".join(f"{split} {len(ds):,}" for split, ds in dataset_dict.items()) + f" -> {output_dir}")

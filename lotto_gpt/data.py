@@ -204,6 +204,14 @@ def fingerprint(split: str, size: int, seed: int, cfg: DataConfig) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def build_info(dataset_dict, seed: int, cfg: DataConfig, **extra) -> dict:
+    """What BUILD_INFO records beside a built dataset (the build script and train.py write the same)."""
+    return {
+        "data_version": DATA_VERSION, "seed": seed, "sizes": {split: len(ds) for split, ds in dataset_dict.items()},
+        "config": asdict(cfg), "fingerprints": {split: ds._fingerprint for split, ds in dataset_dict.items()}, **extra,
+    }
+
+
 def build_dataset_dict(sizes: dict[str, int], seed: int, cfg: DataConfig, num_proc: int | None = None):
     """A `DatasetDict` with one split per entry of `sizes`."""
     from datasets import Dataset, DatasetDict

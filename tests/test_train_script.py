@@ -76,7 +76,11 @@ def test_train_builds_data_and_writes_a_loadable_model(tmp_path):
     assert (data / "dataset_dict.json").exists()  # the missing dataset was built
     from lotto_gpt.data import DATA_VERSION
 
-    assert json.loads((data / "build_info.json").read_text())["data_version"] == DATA_VERSION
+    info = json.loads((data / "build_info.json").read_text())
+    assert info["data_version"] == DATA_VERSION
+    # the same record as the build script writes: sizes, config and each split's fingerprint
+    assert set(info) >= {"seed", "sizes", "config", "fingerprints"}
+    assert set(info["fingerprints"]) == set(info["sizes"]) == {"train", "validation"}
     for name in ["model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",
                  "generation_config.json", "trainer_state.json", "training_curve.png", "train_summary.json"]:
         assert (out / name).is_file(), name
