@@ -18,7 +18,7 @@ from .rules import RANK_KEYS, NUMBERS, Run, Stage
 
 FORCEABLE_RANKS = ("3", "4", "5", "5b", "6")
 DATA_VERSION = 4  # bump when the sampling or a format changes
-BUILD_INFO = "build_info.json"  # saved beside a built dataset: its data_version, seed, sizes, config
+BUILD_INFO = "build_info.json"  # saved beside a built dataset: see build_info()
 
 
 @dataclass

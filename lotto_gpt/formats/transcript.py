@@ -34,7 +34,8 @@ Why each work line (every step is a small local computation):
 - the draw is restated in its own token family (`<dX>`, bonus `<bX>`) right after the line
   that typed it: "is n drawn" then compares two different symbols instead of parsing digits
   typed far away, and the restatement itself is a short local copy (placed after the bonus
-  input, with errors and prompts between, it was still 15-20% wrong after 9,000 steps).
+  input, with errors and prompts between, it was still 19.5% wrong after 6,500 steps and
+  14.8% after 9,000: BENCHMARKS.md, runs H3 and H4).
 - each work line starts with the same tokens as its ticket line (`<tK>` `[8` `, 21` ... `, 43`:
   the tokenizer fuses each number with the bracket or separator before it), so the copy is
   the plainest induction: find the earlier occurrence of the current token in line K, emit
