@@ -30,7 +30,7 @@ from lotto_gpt import rules  # noqa: E402
 from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict, build_info  # noqa: E402
 from lotto_gpt.formats import FORMAT_NAMES  # noqa: E402
 
-SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share")
+SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share", "given_tickets_share")
 
 
 @dataclass

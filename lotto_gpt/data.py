@@ -42,6 +42,12 @@ class DataConfig:
     variant_share: float = field(
         default=0.2, metadata={"help": "share of valid inputs typed with spaces or leading zeros"}
     )
+    given_tickets_share: float = field(
+        default=0.0,
+        metadata={"help": "share of sessions whose tickets are given, not learned (like the Java tests' mocked "
+                          "numbers), and drawn to hit the draw 0..6 times equally often: about half the flags "
+                          "are hits instead of ~13%"},
+    )
 
 
 # ---------------------------------------------------------------- draws
@@ -66,6 +72,17 @@ def forced_draw(ticket, rank_key: str, rng: random.Random) -> tuple[tuple[int, .
         pool = [n for n in NUMBERS if n not in winning and (rank_key != "5" or n not in ticket)]
         bonus = rng.choice(pool)
     return tuple(winning), bonus
+
+
+def hitting_ticket(winning, bonus, rng: random.Random) -> tuple[int, ...]:
+    """A ticket with 0..6 of the winning numbers (equally likely), holding the bonus half the time
+    it has room. Only for given tickets: the model's own tickets are learned from uniform ones."""
+    k = rng.randint(0, 6)
+    others = [n for n in NUMBERS if n not in winning and n != bonus]
+    rest = rng.sample(others, 6 - k)
+    if k < 6 and rng.random() < 0.5:
+        rest[0] = bonus
+    return tuple(sorted(rng.sample(list(winning), k) + rest))
 
 
 # ---------------------------------------------------------------- typed lines
@@ -136,14 +153,19 @@ def bad_bonus(winning, rng: random.Random) -> str:
 
 # ---------------------------------------------------------------- sessions
 
-def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None]:
-    """One complete run and the rank forced into its draw (None: independent draw)."""
+def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None, bool]:
+    """One complete run, the rank forced into its draw (None: independent draw), and whether
+    its tickets are given (then they are not learned)."""
     lo, hi = cfg.min_money // 1000, cfg.max_money // 1000
     small_hi = min(hi, 20)
     n = rng.randint(lo, small_hi) if (rng.random() < cfg.small_share and lo <= small_hi) else rng.randint(lo, hi)
+    given = cfg.given_tickets_share > 0 and rng.random() < cfg.given_tickets_share  # 0: v4 rows unchanged
     tickets = [rules.issue_ticket(rng) for _ in range(n)]
     forced = None
-    if rng.random() < cfg.forced_rank_share:
+    if given:
+        winning, bonus = uniform_draw(rng)
+        tickets = [hitting_ticket(winning, bonus, rng) for _ in range(n)]
+    elif rng.random() < cfg.forced_rank_share:
         forced = rng.choice(FORCEABLE_RANKS)
         winning, bonus = forced_draw(rng.choice(tickets), forced, rng)
     else:
@@ -167,17 +189,19 @@ def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None
     run = rules.play(lines, tickets=tickets)
     # a "bad" line can be accepted by chance (e.g. a random number that happens to be valid)
     # the run is still a correct run of the program: keep it, its attempts say what happened
-    return run, forced
+    return run, forced, given
 
 
-def run_to_row(run: Run, forced: str | None, fmt_name: str) -> dict:
+def run_to_row(run: Run, forced: str | None, fmt_name: str, tickets_given: bool = False) -> dict:
     fmt = get_format(fmt_name)
     segments = fmt.encode(run)
     counts = run.counts if run.complete else {k: 0 for k in RANK_KEYS}
+    # given tickets are context, like typed input: never a target
+    kinds = [Kind.INPUT if (tickets_given and s.kind is Kind.TICKET) else s.kind for s in segments]
     return {
         "text": "".join(s.text for s in segments),
         "segment_lengths": [len(s.text) for s in segments],
-        "segment_kinds": [s.kind.value for s in segments],
+        "segment_kinds": [k.value for k in kinds],
         "lines": [a.line for a in run.attempts],
         "money": run.money,
         "n_tickets": run.n_tickets,
@@ -189,13 +213,14 @@ def run_to_row(run: Run, forced: str | None, fmt_name: str) -> dict:
         "rate_tenths": run.rate_tenths,
         "n_bad_inputs": len(run.errors),
         "forced_rank": forced or "",
+        "tickets_given": tickets_given,
     }
 
 
 def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
     rng = random.Random(f"{seed}/{split}/{index}")
-    run, forced = sample_session(rng, cfg)
-    return run_to_row(run, forced, cfg.format)
+    run, forced, given = sample_session(rng, cfg)
+    return run_to_row(run, forced, cfg.format, given)
 
 
 def fingerprint(split: str, size: int, seed: int, cfg: DataConfig) -> str:

@@ -89,6 +89,9 @@ def token_errors(model, tokenizer, rows, batch_size: int = 8) -> dict:
                 wrong = int(pred[i, t - 1]) != row[t]
                 totals[cat] += 1
                 errors[cat] += wrong
+                if cat == "flag":  # per true flag: hits written as misses hide in the mixed rate
+                    totals[f"flag {tokens[t]}"] += 1
+                    errors[f"flag {tokens[t]}"] += wrong
                 if wrong and cat != "ticket_number":
                     ok = False
             sessions_ok += ok

@@ -160,6 +160,45 @@ def test_forced_rank_share_zero_and_one():
     assert all(sum(c) >= 1 for c in every["counts"])
 
 
+@pytest.fixture(scope="module")
+def given_rows():
+    return build_dataset_dict({"train": 200}, seed=1, cfg=DataConfig(given_tickets_share=1.0))["train"]
+
+
+def test_given_tickets_rows_match_the_rule_engine(given_rows):
+    for row in given_rows:
+        assert row["tickets_given"] and not row["forced_rank"]
+        _check_row(row, "transcript")
+
+
+def test_given_tickets_are_never_a_training_target(given_rows):
+    for row in given_rows.select(range(20)):
+        assert Kind.TICKET.value not in row["segment_kinds"]
+        pos = 0
+        for length, kind in zip(row["segment_lengths"], row["segment_kinds"]):
+            piece = row["text"][pos:pos + length]
+            if piece.startswith("[") and piece.endswith("]\n"):  # a printed ticket line
+                assert kind == Kind.INPUT.value
+            pos += length
+
+
+def test_given_tickets_hit_the_draw_about_half_the_time(given_rows):
+    hits = [len(set(t) & set(row["winning"])) for row in given_rows for t in row["tickets"]]
+    assert abs(sum(hits) / (6 * len(hits)) - 0.5) < 0.05  # 0..6 hits equally often
+    assert set(hits) == set(range(7))
+    with_bonus = [row["bonus"] in t for row in given_rows for t in row["tickets"]]
+    assert 0.3 < sum(with_bonus) / len(with_bonus) < 0.6
+
+
+def test_given_tickets_share_zero_leaves_the_rows_unchanged():
+    # the share draws its coin only when it is positive: datasets built before it are reproduced
+    rows = build_dataset_dict({"train": 50}, seed=4, cfg=DataConfig())["train"]
+    assert not any(rows["tickets_given"])
+    assert Kind.TICKET.value in rows[0]["segment_kinds"]
+    mixed = build_dataset_dict({"train": 200}, seed=4, cfg=DataConfig(given_tickets_share=0.5))["train"]
+    assert 0.35 < sum(mixed["tickets_given"]) / 200 < 0.65
+
+
 def test_bad_input_share_is_respected(transcript_rows):
     share = sum(n > 0 for n in transcript_rows["n_bad_inputs"]) / len(transcript_rows)
     assert abs(share - DataConfig().bad_input_share) < 0.07  # 400 rows: sd <= 0.025
