@@ -75,15 +75,16 @@ def build_model(args: ModelArguments, tokenizer, seed: int = 0) -> PreTrainedMod
 
 
 def init_number_families(model: PreTrainedModel, tokenizer, shift_scale: float = 1.0) -> int:
-    """Embedding of `<dX>` = embedding of `X` + v_d (`<bX>`, `[X`, `, X`, `,X`, `<tK>`, `<nK>`
-    likewise: each family shares the number's identity). Returns rows set."""
+    """Embedding of `<dX>` = embedding of `X` + v_d (`<bX>`, `[X`, `, X`, `,X`, `<tK>`, `<nK>` and the
+    flags `<oX>`, `<+X>`, `<xX>` likewise: each family shares the number's identity). Returns rows set."""
     vocab = tokenizer.get_vocab()
     emb = model.get_input_embeddings().weight
     std = emb.std().item()
     done = 0
     with torch.no_grad():
         # restated draw and bonus, numbers in ticket and typed lines; ticket index and divisor
-        families = [("<d{}>", 45), ("<b{}>", 45), ("[{}", 45), (", {}", 45), (",{}", 45), ("<t{}>", 99), ("<n{}>", 99)]
+        families = [("<d{}>", 45), ("<b{}>", 45), ("[{}", 45), (", {}", 45), (",{}", 45), ("<t{}>", 99), ("<n{}>", 99),
+                    ("<o{}>", 45), ("<+{}>", 45), ("<x{}>", 45)]
         for family, top in families:
             shift = torch.randn(emb.shape[1]) * std * shift_scale
             for x in range(1, top + 1):

@@ -39,14 +39,14 @@ SPEC_TRANSCRIPT = """\
 보너스 번호를 입력해 주세요.
 <in>7
 <b7>
-<t8>[8, 21, 23, 41, 42, 43<x><x><x><x><x><x><c0>
-<t7>[3, 5, 11, 16, 32, 38<o><o><x><x><x><x><c2>
-<t6>[7, 11, 16, 35, 36, 44<+><x><x><x><x><x><c0>
-<t5>[1, 8, 11, 31, 41, 42<o><x><x><x><x><x><c1>
-<t4>[13, 14, 16, 38, 42, 45<x><x><x><x><x><x><c0>
-<t3>[7, 11, 30, 40, 42, 43<+><x><x><x><x><x><c0>
-<t2>[2, 13, 22, 32, 38, 45<o><x><x><x><x><x><c1>
-<t1>[1, 3, 5, 14, 22, 45<o><o><o><x><x><x><c3><#1>
+<t8>[8, 21, 23, 41, 42, 43<x8><x21><x23><x41><x42><x43><c0>
+<t7>[3, 5, 11, 16, 32, 38<o3><o5><x11><x16><x32><x38><c2>
+<t6>[7, 11, 16, 35, 36, 44<+7><x11><x16><x35><x36><x44><c0>
+<t5>[1, 8, 11, 31, 41, 42<o1><x8><x11><x31><x41><x42><c1>
+<t4>[13, 14, 16, 38, 42, 45<x13><x14><x16><x38><x42><x45><c0>
+<t3>[7, 11, 30, 40, 42, 43<+7><x11><x30><x40><x42><x43><c0>
+<t2>[2, 13, 22, 32, 38, 45<o2><x13><x22><x32><x38><x45><c1>
+<t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>
 
 당첨 통계
 ---
@@ -189,7 +189,7 @@ def test_statistics_division_and_rate_are_tail_and_work_lines_are_work(spec_run)
     work = "".join(s.text for s in segments if s.kind is Kind.WORK)
     assert "<in>1,2,3,4,5,6\n<d1><d2><d3><d4><d5><d6>\n\n" in transcript.to_text(spec_run)
     assert "<d1><d2><d3><d4><d5><d6>\n" in work and "<b7>\n" in work
-    assert "<t1>[1, 3, 5, 14, 22, 45<o><o><o><x><x><x><c3><#1>\n" in work
+    assert "<t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>\n" in work
     program = "".join(s.text for s in segments if s.kind is Kind.PROGRAM)
     assert "<in>" in program and Msg.ASK_MONEY in program and "8000" not in program
 
@@ -215,7 +215,7 @@ def test_prompt_of_the_spec_example(spec_run):
 
 # ================================================================ transcript: work lines
 
-WORK_LINE = re.compile(r"<t(\d+)>\[(\d+(?:, \d+){5})((?:<[ox+]>){6})<c([0-6])(b?)>(?:<#(\d+)>)?")
+WORK_LINE = re.compile(r"<t(\d+)>\[(\d+(?:, \d+){5})((?:<[ox+]\d+>){6})<c([0-6])(b?)>(?:<#(\d+)>)?")
 DIVISION_LINE = re.compile(r"<n(\d+)>((?:\d<q\d><r\d+>){12})")
 
 
@@ -241,12 +241,11 @@ def test_work_lines_are_right_for_random_complete_runs(many_runs):
             assert m, line
             assert int(m.group(1)) == n - i
             copied = [int(x) for x in m.group(2).split(", ")]
-            flags = re.findall(r"<([ox+])>", m.group(3))
-            pairs = list(zip(copied, flags))
+            flags = re.findall(r"<([ox+])(\d+)>", m.group(3))
             assert tuple(copied) == ticket and len(flags) == 6
-            for x, f in pairs:
-                expected = "o" if int(x) in run.winning else "+" if int(x) == run.bonus else "x"
-                assert f == expected
+            for x, (f, y) in zip(copied, flags):
+                expected = "o" if x in run.winning else "+" if x == run.bonus else "x"
+                assert f == expected and int(y) == x  # each flag names its number
             hits = sum(1 for x in ticket if x in run.winning)
             assert int(m.group(4)) == hits
             assert m.group(5) == ("b" if hits == 5 and run.bonus in ticket else "")
@@ -264,9 +263,9 @@ def test_count_token_marks_five_plus_bonus():
     lines = work_lines(transcript.to_text(run))
     assert lines == [
         "<b7>",
-        "<t3>[1, 2, 3, 4, 5, 7<o><o><o><o><o><+><c5b><#1>",
-        "<t2>[1, 2, 3, 4, 5, 8<o><o><o><o><o><x><c5><#1>",
-        "<t1>[1, 2, 3, 4, 7, 8<o><o><o><o><+><x><c4><#1>",
+        "<t3>[1, 2, 3, 4, 5, 7<o1><o2><o3><o4><o5><+7><c5b><#1>",
+        "<t2>[1, 2, 3, 4, 5, 8<o1><o2><o3><o4><o5><x8><c5><#1>",
+        "<t1>[1, 2, 3, 4, 7, 8<o1><o2><o3><o4><+7><x8><c4><#1>",
     ]
 
 

@@ -62,7 +62,7 @@ from . import Kind, Parsed, Segment, join
 NAME = "transcript"
 
 IN = "<in>"
-HIT, BONUS_HIT, MISS = "<o>", "<+>", "<x>"
+HIT, BONUS_HIT, MISS = "o", "+", "x"  # flag kinds; a flag token names its number too
 DIVIDEND_DIGITS = 12  # 100 tickets x 2,000,000,000 = 200,000,000,000 (12 digits)
 
 
@@ -98,10 +98,14 @@ def remainder_token(r: int) -> str:
     return f"<r{r}>"
 
 
+def flag_token(kind: str, number: int) -> str:
+    return f"<{kind}{number}>"
+
+
 def work_vocabulary() -> list[str]:
     """Every hidden token this format writes (each becomes one token of the tokenizer)."""
     n_max = rules.MAX_TICKETS
-    tokens = [IN, HIT, BONUS_HIT, MISS]
+    tokens = [IN] + [flag_token(kind, n) for kind in (HIT, BONUS_HIT, MISS) for n in rules.NUMBERS]
     tokens += [ticket_index(k) for k in range(1, n_max + 1)]
     tokens += [draw_token(n) for n in rules.NUMBERS] + [bonus_token(n) for n in rules.NUMBERS]
     tokens += [count_token(m, False) for m in range(7)] + [count_token(5, True)]
@@ -123,8 +127,8 @@ def program_vocabulary() -> list[str]:
 
 def flag(number: int, winning, bonus: int) -> str:
     if number in winning:
-        return HIT
-    return BONUS_HIT if number == bonus else MISS
+        return flag_token(HIT, number)
+    return flag_token(BONUS_HIT if number == bonus else MISS, number)
 
 
 def draw_line(winning) -> str:
@@ -218,7 +222,7 @@ def prompt(run: Run) -> str:
 
 # ---------------------------------------------------------------- parser
 
-_WORK_TOKEN = re.compile(r"<(?:t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|o|\+|x)>")
+_WORK_TOKEN = re.compile(r"<(?:t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|[ox+]\d+)>")
 _TICKET_LINE = re.compile(r"<t\d+>(\[[^<]*)")  # a work line copying a ticket goes on with <o>...
 _NUMBER_LIST = re.compile(r"\[(\d+(?:, \d+)*)\]")
 _BOUGHT = re.compile(r"(\d+)" + re.escape(Msg.BOUGHT_SUFFIX))
