@@ -38,15 +38,15 @@ SPEC_TRANSCRIPT = """\
 
 보너스 번호를 입력해 주세요.
 <in>7
-<b7>
-<t8>[8, 21, 23, 41, 42, 43<x8><x21><x23><x41><x42><x43><c0>
-<t7>[3, 5, 11, 16, 32, 38<o3><o5><x11><x16><x32><x38><c2>
-<t6>[7, 11, 16, 35, 36, 44<+7><x11><x16><x35><x36><x44><c0>
-<t5>[1, 8, 11, 31, 41, 42<o1><x8><x11><x31><x41><x42><c1>
-<t4>[13, 14, 16, 38, 42, 45<x13><x14><x16><x38><x42><x45><c0>
-<t3>[7, 11, 30, 40, 42, 43<+7><x11><x30><x40><x42><x43><c0>
-<t2>[2, 13, 22, 32, 38, 45<o2><x13><x22><x32><x38><x45><c1>
-<t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>
+<d1><d2><d3><d4><d5><d6><b7>
+<d1><d2><d3><d4><d5><d6><b7><t8>[8, 21, 23, 41, 42, 43<x8><x21><x23><x41><x42><x43><c0>
+<d1><d2><d3><d4><d5><d6><b7><t7>[3, 5, 11, 16, 32, 38<o3><o5><x11><x16><x32><x38><c2>
+<d1><d2><d3><d4><d5><d6><b7><t6>[7, 11, 16, 35, 36, 44<+7><x11><x16><x35><x36><x44><c0>
+<d1><d2><d3><d4><d5><d6><b7><t5>[1, 8, 11, 31, 41, 42<o1><x8><x11><x31><x41><x42><c1>
+<d1><d2><d3><d4><d5><d6><b7><t4>[13, 14, 16, 38, 42, 45<x13><x14><x16><x38><x42><x45><c0>
+<d1><d2><d3><d4><d5><d6><b7><t3>[7, 11, 30, 40, 42, 43<+7><x11><x30><x40><x42><x43><c0>
+<d1><d2><d3><d4><d5><d6><b7><t2>[2, 13, 22, 32, 38, 45<o2><x13><x22><x32><x38><x45><c1>
+<d1><d2><d3><d4><d5><d6><b7><t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>
 
 당첨 통계
 ---
@@ -188,8 +188,8 @@ def test_statistics_division_and_rate_are_tail_and_work_lines_are_work(spec_run)
     assert "<n8>" in tail
     work = "".join(s.text for s in segments if s.kind is Kind.WORK)
     assert "<in>1,2,3,4,5,6\n<d1><d2><d3><d4><d5><d6>\n\n" in transcript.to_text(spec_run)
-    assert "<d1><d2><d3><d4><d5><d6>\n" in work and "<b7>\n" in work
-    assert "<t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>\n" in work
+    assert "<d1><d2><d3><d4><d5><d6>\n" in work and "\n<d1><d2><d3><d4><d5><d6><b7>\n" in work
+    assert "<d1><d2><d3><d4><d5><d6><b7><t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>\n" in work
     program = "".join(s.text for s in segments if s.kind is Kind.PROGRAM)
     assert "<in>" in program and Msg.ASK_MONEY in program and "8000" not in program
 
@@ -210,12 +210,12 @@ def test_prompt_ends_right_after_the_last_typed_line(many_runs):
 def test_prompt_of_the_spec_example(spec_run):
     prompt = transcript.prompt(spec_run)
     assert prompt == SPEC_TRANSCRIPT.split("<in>7\n")[0] + "<in>7\n"
-    assert SPEC_TRANSCRIPT[len(prompt):].startswith("<b7>\n")
+    assert SPEC_TRANSCRIPT[len(prompt):].startswith("<d1><d2><d3><d4><d5><d6><b7>\n")
 
 
 # ================================================================ transcript: work lines
 
-WORK_LINE = re.compile(r"<t(\d+)>\[(\d+(?:, \d+){5})((?:<[ox+]\d+>){6})<c([0-6])(b?)>(?:<#(\d+)>)?")
+WORK_LINE = re.compile(r"((?:<d\d+>){6}<b\d+>)<t(\d+)>\[(\d+(?:, \d+){5})((?:<[ox+]\d+>){6})<c([0-6])(b?)>(?:<#(\d+)>)?")
 DIVISION_LINE = re.compile(r"<n(\d+)>((?:\d<q\d><r\d+>){12})")
 
 
@@ -230,31 +230,34 @@ def test_work_lines_are_right_for_random_complete_runs(many_runs):
     for run in complete:
         text = transcript.to_text(run)
         lines = work_lines(text)
-        assert lines[0] == f"<b{run.bonus}>"
         draw = "".join(f"<d{n}>" for n in run.winning)
-        assert text.count(draw + "\n") == 1 and text.count("<d") == 6
+        block = draw + f"<b{run.bonus}>"
+        assert lines[0] == block  # the whole draw, restated after the bonus input
+        assert text.count(draw + "\n") == 1  # and the six numbers right after their own line
+        assert text.count("<d") == 6 * (2 + len(run.tickets))
         assert len(lines) == 1 + len(run.tickets)
         tallies = {k: 0 for k in rules.RANK_KEYS}
         n = len(run.tickets)
         for i, (line, ticket) in enumerate(zip(lines[1:], run.tickets)):
             m = WORK_LINE.fullmatch(line)
             assert m, line
-            assert int(m.group(1)) == n - i
-            copied = [int(x) for x in m.group(2).split(", ")]
-            flags = re.findall(r"<([ox+])(\d+)>", m.group(3))
+            assert m.group(1) == block  # every line starts with the draw it is checked against
+            assert int(m.group(2)) == n - i
+            copied = [int(x) for x in m.group(3).split(", ")]
+            flags = re.findall(r"<([ox+])(\d+)>", m.group(4))
             assert tuple(copied) == ticket and len(flags) == 6
             for x, (f, y) in zip(copied, flags):
                 expected = "o" if x in run.winning else "+" if x == run.bonus else "x"
                 assert f == expected and int(y) == x  # each flag names its number
             hits = sum(1 for x in ticket if x in run.winning)
-            assert int(m.group(4)) == hits
-            assert m.group(5) == ("b" if hits == 5 and run.bonus in ticket else "")
-            key = f"{hits}{m.group(5)}" if hits >= 3 else None
+            assert int(m.group(5)) == hits
+            assert m.group(6) == ("b" if hits == 5 and run.bonus in ticket else "")
+            key = f"{hits}{m.group(6)}" if hits >= 3 else None
             if key is None:
-                assert m.group(6) is None
+                assert m.group(7) is None
             else:
                 tallies[key] += 1
-                assert int(m.group(6)) == tallies[key]
+                assert int(m.group(7)) == tallies[key]
         assert tallies == run.counts
 
 
@@ -262,10 +265,10 @@ def test_count_token_marks_five_plus_bonus():
     run = rules.play(["3000", "1,2,3,4,5,6", "7"], tickets=[(1, 2, 3, 4, 5, 7), (1, 2, 3, 4, 5, 8), (1, 2, 3, 4, 7, 8)])
     lines = work_lines(transcript.to_text(run))
     assert lines == [
-        "<b7>",
-        "<t3>[1, 2, 3, 4, 5, 7<o1><o2><o3><o4><o5><+7><c5b><#1>",
-        "<t2>[1, 2, 3, 4, 5, 8<o1><o2><o3><o4><o5><x8><c5><#1>",
-        "<t1>[1, 2, 3, 4, 7, 8<o1><o2><o3><o4><+7><x8><c4><#1>",
+        "<d1><d2><d3><d4><d5><d6><b7>",
+        "<d1><d2><d3><d4><d5><d6><b7><t3>[1, 2, 3, 4, 5, 7<o1><o2><o3><o4><o5><+7><c5b><#1>",
+        "<d1><d2><d3><d4><d5><d6><b7><t2>[1, 2, 3, 4, 5, 8<o1><o2><o3><o4><o5><x8><c5><#1>",
+        "<d1><d2><d3><d4><d5><d6><b7><t1>[1, 2, 3, 4, 7, 8<o1><o2><o3><o4><+7><x8><c4><#1>",
     ]
 
 

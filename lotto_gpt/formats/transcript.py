@@ -135,14 +135,18 @@ def draw_line(winning) -> str:
     return "".join(draw_token(n) for n in winning)
 
 
+def draw_block(run: Run) -> str:
+    return draw_line(run.winning) + bonus_token(run.bonus)
+
+
 def match_lines(run: Run) -> list[str]:
-    """Per ticket: index, the copied numbers, their flags, the count and the tally."""
+    """Per ticket: the draw block, index, the copied numbers, their flags, the count and the tally."""
     lines, tallies = [], {key: 0 for key in rules.RANK_KEYS}
     n = len(run.tickets)
     for i, ticket in enumerate(run.tickets):
         rank = rules.rank_of(ticket, run.winning, run.bonus)
         hits = len(set(ticket) & set(run.winning))
-        line = ticket_index(n - i)
+        line = draw_block(run) + ticket_index(n - i)
         line += rules.format_ticket(ticket)[:-1]  # the ticket line's tokens, without "]"
         line += "".join(flag(x, run.winning, run.bonus) for x in ticket)
         line += count_token(hits, hits == 5 and run.bonus in ticket)
@@ -197,7 +201,7 @@ def encode(run: Run) -> list[Segment]:
         else:
             # the blank line after the bonus input comes after the hidden work
             seg.pop()
-            work = [bonus_token(run.bonus)] + match_lines(run)
+            work = [draw_block(run)] + match_lines(run)
             put("".join(line + "\n" for line in work), Kind.WORK)
             put("\n" + Msg.STATS_HEADER + "\n" + Msg.STATS_RULE + "\n")
             counts = run.counts
