@@ -19,7 +19,7 @@ _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 _CATEGORIES = [
     (re.compile(r"<[db]\d+>"), "draw"),
     (re.compile(r"<t\d+>"), "index"),
-    (re.compile(r"<[ox+]>"), "flag"),
+    (re.compile(r"<[ox+]\d*>"), "flag"),
     (re.compile(r"<c\d+b?>"), "count"),
     (re.compile(r"<#\d+>"), "tally"),
     (re.compile(r"<n\d+>"), "divisor"),
@@ -90,8 +90,9 @@ def token_errors(model, tokenizer, rows, batch_size: int = 8) -> dict:
                 totals[cat] += 1
                 errors[cat] += wrong
                 if cat == "flag":  # per true flag: hits written as misses hide in the mixed rate
-                    totals[f"flag {tokens[t]}"] += 1
-                    errors[f"flag {tokens[t]}"] += wrong
+                    key = f"flag <{tokens[t][1]}>"
+                    totals[key] += 1
+                    errors[key] += wrong
                 if wrong and cat != "ticket_number":
                     ok = False
             sessions_ok += ok
