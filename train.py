@@ -39,15 +39,15 @@ from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, WeightedCollat
 PRESETS = {
     "cpu": [  # the default: short sessions first, stops at 29 minutes on a 2-core laptop CPU at the latest
         "--output_dir", "outputs/cpu", "--arch", "llama", "--n_layer", "4", "--n_embd", "128", "--n_head", "4",
-        "--per_device_train_batch_size", "8", "--learning_rate", "2e-3", "--max_steps", "3000",
+        "--per_device_train_batch_size", "8", "--learning_rate", "2e-3", "--max_steps", "6000",
         "--warmup_steps", "200", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
-        "--curriculum_samples", "8000", "--max_train_minutes", "29",
+        "--curriculum_samples", "28000", "--max_train_minutes", "29",
     ],
     "gpt2": [  # the card's model: same budget, GPT-2 blocks with learned absolute positions
         "--output_dir", "outputs/gpt2", "--arch", "gpt2", "--n_layer", "4", "--n_embd", "128", "--n_head", "4",
-        "--per_device_train_batch_size", "8", "--learning_rate", "2e-3", "--max_steps", "3000",
+        "--per_device_train_batch_size", "8", "--learning_rate", "2e-3", "--max_steps", "6000",
         "--warmup_steps", "200", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
-        "--curriculum_samples", "8000", "--max_train_minutes", "29",
+        "--curriculum_samples", "28000", "--max_train_minutes", "29",
     ],
     "gpu": [  # a 4060-class card: wider model, larger batch, fp16/bf16 chosen automatically
         "--output_dir", "outputs/gpu", "--arch", "llama", "--n_layer", "6", "--n_embd", "256", "--n_head", "8",
@@ -60,7 +60,7 @@ PRESETS = {
         "--pad_to_max_length", "true", "--max_money", "20000", "--small_share", "1.0",
         "--per_device_train_batch_size", "8", "--gradient_accumulation_steps", "4", "--learning_rate", "5e-4",
         "--max_steps", "1500", "--warmup_steps", "100", "--lr_scheduler_type", "cosine", "--max_train_minutes", "29",
-        "--tail_weight", "4.0", "--ticket_weight", "1.0", "--work_weight", "1.0",
+        "--tail_weight", "4.0", "--ticket_weight", "1.0", "--work_weight", "1.0", "--given_tickets_share", "0",
     ],
 }
 COMMON = [

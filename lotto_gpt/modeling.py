@@ -29,7 +29,7 @@ class ModelArguments:
         default=True, metadata={"help": "start <dX>, <bX>, [X and ', X' embeddings from the number X's"}
     )
     family_shift: float = field(
-        default=1.0, metadata={"help": "size of each family's random offset, in embedding std units "
+        default=0.1, metadata={"help": "size of each family's random offset, in embedding std units "
                                        "(small: `<dX>` starts close to `X`)"}
     )
     model_name_or_path: str | None = field(

@@ -16,10 +16,10 @@ Example (the spec's run; `<in>` marks a line the user types, it ends at the newl
 
     보너스 번호를 입력해 주세요.
     <in>7
-    <b7>                                          work: the bonus restated
-    <t8>[8, 21, 23, 41, 42, 43<x><x><x><x><x><x><c0>   work: copy, a flag per number, count
-    ...
-    <t1>[1, 3, 5, 14, 22, 45<o><o><o><x><x><x><c3><#1>  work: ... and the running tally
+    <d1><d2><d3><d4><d5><d6><b7>                  work: the draw block (the whole draw)
+    <d1>...<d6><b7><t8>[8, 21, 23, 41, 42, 43<x8><x21><x23><x41><x42><x43><c0>
+    ...                                           work: draw block, copy, a flag per number, count
+    <d1>...<d6><b7><t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>  ... and the tally
 
     당첨 통계
     ---
@@ -36,16 +36,23 @@ Why each work line (every step is a small local computation):
   typed far away, and the restatement itself is a short local copy (placed after the bonus
   input, with errors and prompts between, it was still 19.5% wrong after 6,500 steps and
   14.8% after 9,000: BENCHMARKS.md, runs H3 and H4).
-- each work line starts with the same tokens as its ticket line (`<tK>` `[8` `, 21` ... `, 43`:
-  the tokenizer fuses each number with the bracket or separator before it), so the copy is
+- after its draw block, each match line goes on with the tokens of its ticket line (`<tK>`
+  `[8` `, 21` ... `, 43`: the tokenizer fuses each number with the bracket or separator before it), so the copy is
   the plainest induction: find the earlier occurrence of the current token in line K, emit
   the token after it, at the same offset from `<tK>`. Two earlier designs failed here after
   ~3,000 steps (teacher-forced copy error 70-75%, even on the first number): flags between
   the numbers, and a copy in its own token family without the separators of the source line
   (the copy and its source then had different tokens at different offsets).
-- then one flag per number at a fixed offset of six (`<o>` drawn, `<+>` the bonus, `<x>`
-  neither): whether a number is drawn is looked up at the copied number's own position.
-- `<cK>` counts the `<o>` flags of the line (`<c5b>`: five plus the bonus), `<#K>` is the
+- every match line starts with the draw block `<d..>x6<bX>` (a plain copy of the line
+  above it): the numbers a flag is checked against are always among the last ~20 tokens,
+  at nearly fixed offsets, instead of hundreds of tokens back.
+- then one flag per number at a fixed offset of six, a token that names the number and its
+  fate (`<o21>` drawn, `<+21>` the bonus, `<x21>` neither). Measured (BENCHMARKS.md, "Format
+  v5"): with a bare `<o>`/`<x>` the model has to compare two retrieved symbols, and ~91% of
+  true hits stayed `<x>` in every v4 run; with the number in the flag token, "21 is drawn" can
+  be read off linearly (the copy of 21 plus the draw tokens nearby): teacher-forced, 84% of
+  hits were found after 4,200 steps, and 95% after 3,000 with the draw block in the line.
+- `<cK>` counts the `<oX>` flags of the line (`<c5b>`: five plus the bonus), `<#K>` is the
   running tally of that rank, so each statistics count is a copy of the last tally.
 - the rate in tenths of a percent is (prize + n // 2) // n: the dividend is written as
   12 digits, each followed by its quotient digit and the remainder, so every step reads only
@@ -227,7 +234,7 @@ def prompt(run: Run) -> str:
 # ---------------------------------------------------------------- parser
 
 _WORK_TOKEN = re.compile(r"<(?:t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|[ox+]\d+)>")
-_TICKET_LINE = re.compile(r"<t\d+>(\[[^<]*)")  # a work line copying a ticket goes on with <o>...
+_TICKET_LINE = re.compile(r"<t\d+>(\[[^<]*)")  # a ticket line; a match line starts with <d..>
 _NUMBER_LIST = re.compile(r"\[(\d+(?:, \d+)*)\]")
 _BOUGHT = re.compile(r"(\d+)" + re.escape(Msg.BOUGHT_SUFFIX))
 _RATE = re.compile(re.escape(Msg.RATE_PREFIX) + r"([0-9,]+\.\d%)" + re.escape(Msg.RATE_SUFFIX))
