@@ -8,7 +8,7 @@ import torch
 from lotto_gpt.data import DataConfig, make_row, tokenize_rows
 from lotto_gpt.diagnostics import categorize, token_errors
 from lotto_gpt.formats import transcript
-from lotto_gpt.formats.transcript import HIT, MISS
+from lotto_gpt.formats.transcript import HIT, MISS, flag_token
 
 
 class ScriptedModel(torch.nn.Module):
@@ -37,7 +37,7 @@ def test_spec_run_tokens_get_their_step(spec_run, lotto_tokenizer):
     tokens = lotto_tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
     cats = dict(zip(tokens, categorize(tokens, enc["kind_ids"][0])))
     assert cats["<d1>"] == cats["<b7>"] == "draw"
-    assert cats[HIT] == cats[MISS] == "flag"
+    assert cats[flag_token(HIT, 1)] == cats[flag_token(MISS, 8)] == "flag"
     assert cats["<c3>"] == "count" and cats["<#1>"] == "tally"
     assert cats["<n8>"] == "divisor" and cats["<q6>"] == "quotient" and cats["<r5>"] == "remainder"
 
@@ -51,7 +51,9 @@ def test_a_perfect_model_makes_no_error(lotto_tokenizer):
 
 def test_flag_errors_are_split_by_the_true_flag(lotto_tokenizer):
     vocab = lotto_tokenizer.get_vocab()
-    always_miss = ScriptedModel(len(lotto_tokenizer), {vocab[HIT]: vocab[MISS]})
+    always_miss = ScriptedModel(
+        len(lotto_tokenizer), {vocab[flag_token(HIT, n)]: vocab[flag_token(MISS, n)] for n in range(1, 46)}
+    )
     report = token_errors(always_miss, lotto_tokenizer, _rows())
     assert report["flag <o>"]["error"] == 1.0
     assert report["flag <x>"]["error"] == 0.0
