@@ -68,10 +68,11 @@ def dataset_dir(tmp_path_factory):
 
 def test_train_builds_data_and_writes_a_loadable_model(tmp_path):
     data, out = tmp_path / "data", tmp_path / "out"
-    # GPT-2 blocks (the card's model) learn the fixed first turn within 100 tiny steps
+    # GPT-2 blocks (the card's model) learn the fixed first turn within 100 tiny steps (a 32-wide
+    # model needs the full family offset to tell the ~800 tokens apart that fast)
     run(train_cmd("--dataset_dir", data, "--output_dir", out, "--arch", "gpt2", "--max_steps", 100,
                   "--learning_rate", "1e-2", "--per_device_train_batch_size", 8, "--eval_steps", 50,
-                  "--save_steps", 50, "--logging_steps", 10, "--seed", 0))
+                  "--save_steps", 50, "--logging_steps", 10, "--seed", 0, "--family_shift", 1.0))
 
     assert (data / "dataset_dict.json").exists()  # the missing dataset was built
     from lotto_gpt.data import DATA_VERSION

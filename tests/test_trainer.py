@@ -21,7 +21,7 @@ from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, WeightedCollat
 
 TINY = ModelArguments(n_layer=1, n_embd=32, n_head=2, n_positions=1024)
 # money up to 10,000 keeps rows short (150..450 tokens) but of very different lengths
-SHORT_ROWS = DataConfig(max_money=10_000, small_share=1.0)
+SHORT_ROWS = DataConfig(max_money=10_000, small_share=1.0, given_tickets_share=0.0)  # tickets learned: typed input is all
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -114,7 +114,7 @@ def test_one_step_at_32_equals_four_accumulated_micro_batches_of_8(tok, rows32, 
         loss.backward()
         naive += loss.detach()
     g_naive = grads(model)
-    assert abs(naive.item() - loss_big.item()) > 1e-3
+    assert abs(naive.item() - loss_big.item()) > 1e-4  # 100x the float error allowed above
     assert max((g_naive[n] - g_big[n]).abs().max().item() for n in g_big) > 1e-4
 
 
