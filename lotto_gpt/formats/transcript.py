@@ -36,16 +36,16 @@ Why each work line (every step is a small local computation):
   typed far away, and the restatement itself is a short local copy (placed after the bonus
   input, with errors and prompts between, it was still 19.5% wrong after 6,500 steps and
   14.8% after 9,000: BENCHMARKS.md, runs H3 and H4).
-- after its draw block, each match line goes on with the tokens of its ticket line (`<tK>`
-  `[8` `, 21` ... `, 43`: the tokenizer fuses each number with the bracket or separator before it), so the copy is
-  the plainest induction: find the earlier occurrence of the current token in line K, emit
-  the token after it, at the same offset from `<tK>`. Two earlier designs failed here after
-  ~3,000 steps (teacher-forced copy error 70-75%, even on the first number): flags between
-  the numbers, and a copy in its own token family without the separators of the source line
-  (the copy and its source then had different tokens at different offsets).
 - every match line starts with the draw block `<d..>x6<bX>` (a plain copy of the line
   above it): the numbers a flag is checked against are always among the last ~20 tokens,
   at nearly fixed offsets, instead of hundreds of tokens back.
+- after its draw block, each match line goes on with the tokens of its ticket line (`<tK>`
+  `[8` `, 21` ... `, 43`: the tokenizer fuses each number with the bracket or separator before
+  it), so the copy is the plainest induction: find the earlier occurrence of the current token
+  in line K, emit the token after it, at the same offset from `<tK>`. Two earlier designs
+  failed here after ~3,000 steps (teacher-forced copy error 70-75%, even on the first number):
+  flags between the numbers, and a copy in its own token family without the separators of the
+  source line (the copy and its source then had different tokens at different offsets).
 - then one flag per number at a fixed offset of six, a token that names the number and its
   fate (`<o21>` drawn, `<+21>` the bonus, `<x21>` neither). Measured (BENCHMARKS.md, "Format
   v5"): with a bare `<o>`/`<x>` the model has to compare two retrieved symbols, and ~91% of
