@@ -160,6 +160,8 @@ def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None
     small_hi = min(hi, 20)
     n = rng.randint(lo, small_hi) if (rng.random() < cfg.small_share and lo <= small_hi) else rng.randint(lo, hi)
     given = cfg.given_tickets_share > 0 and rng.random() < cfg.given_tickets_share  # 0: v4 rows unchanged
+    # drawn even when given tickets replace them: the random stream, and so every built v5 row
+    # (the measured runs' data), depends on it
     tickets = [rules.issue_ticket(rng) for _ in range(n)]
     forced = None
     if given:

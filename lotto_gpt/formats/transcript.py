@@ -149,11 +149,11 @@ def draw_block(run: Run) -> str:
 def match_lines(run: Run) -> list[str]:
     """Per ticket: the draw block, index, the copied numbers, their flags, the count and the tally."""
     lines, tallies = [], {key: 0 for key in rules.RANK_KEYS}
-    n = len(run.tickets)
+    n, block = len(run.tickets), draw_block(run)
     for i, ticket in enumerate(run.tickets):
         rank = rules.rank_of(ticket, run.winning, run.bonus)
         hits = len(set(ticket) & set(run.winning))
-        line = draw_block(run) + ticket_index(n - i)
+        line = block + ticket_index(n - i)
         line += rules.format_ticket(ticket)[:-1]  # the ticket line's tokens, without "]"
         line += "".join(flag(x, run.winning, run.bonus) for x in ticket)
         line += count_token(hits, hits == 5 and run.bonus in ticket)
