@@ -49,8 +49,8 @@ PRESETS = {
         "--warmup_steps", "200", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
         "--curriculum_samples", "28000", "--max_train_minutes", "29",
     ],
-    "gpu": [  # a 4060-class card: wider model, larger batch, fp16/bf16 chosen automatically
-        "--output_dir", "outputs/gpu", "--arch", "llama", "--n_layer", "6", "--n_embd", "256", "--n_head", "8",
+    "gpu": [  # a 4060-class card: wider model (4.45M parameters, under the 5M cap), larger batch, fp16/bf16
+        "--output_dir", "outputs/gpu", "--arch", "llama", "--n_layer", "6", "--n_embd", "240", "--n_head", "6",
         "--per_device_train_batch_size", "64", "--learning_rate", "1e-3", "--max_steps", "6000",
         "--warmup_steps", "300", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
     ],

@@ -204,3 +204,13 @@ def test_torchrun_two_cpu_processes_match_one(tmp_path, dataset_dir):
     a, b = load_file(two / "model.safetensors"), load_file(one / "model.safetensors")
     for name in a:
         assert (a[name] - b[name]).abs().max().item() < 1e-4, name
+
+
+@pytest.mark.parametrize("preset", ["cpu", "gpt2", "gpu", "seed"])
+def test_every_preset_builds_a_model_of_at_most_5m_parameters(preset, lotto_tokenizer, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+    from lotto_gpt.modeling import build_model, count_parameters
+
+    model_args = train.parse_args(["--preset", preset])[1]
+    assert count_parameters(build_model(model_args, lotto_tokenizer)) <= 5_000_000
