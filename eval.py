@@ -42,6 +42,7 @@ from transformers import HfArgumentParser
 
 from lotto_gpt import data, judge, rules
 from lotto_gpt.data import FORCEABLE_RANKS
+from lotto_gpt.diagnostics import first_wrong_lines
 
 SUITES = {"small": (1, 20), "large": (1, 100)}  # tickets (money / 1,000)
 STAGES = ("money", "winning", "bonus")
@@ -272,12 +273,14 @@ def judge_suite(plans, plays, fmt: str, seconds: float) -> tuple[dict, list[dict
         b["ok"] += rec["verdict"]["ok"]
         b["exact"] += rec["verdict"]["exact"]
     tokens = sum(p.n_generated for p in plays)
+    first_wrong = first_wrong_lines(records) if fmt == "transcript" else Counter()
     result = {
         "summary": summary,
         "fidelity": fidelity,
         "by_ticket_count": {str(k): by_n[k] for k in sorted(by_n)},
         "by_draw": dict(sorted(by_draw.items())),
         "stop_reasons": dict(Counter(p.stop for p in plays)),
+        "first_wrong_line": dict(first_wrong.most_common()),
         "forced_fallbacks": sum(p.forced_fallback for p in plans),
         "timing": {"seconds": seconds, "sessions_per_s": len(plays) / seconds if seconds else None,
                    "generated_tokens": tokens, "tokens_per_s": tokens / seconds if seconds else None},
@@ -389,6 +392,11 @@ def report_markdown(results: dict, records_by_suite: dict, args: EvalArguments) 
         out += ["", "### By ticket count", "", "| tickets | sessions | right | exact |", "| --- | --- | --- | --- |"]
         for k, b in res["by_ticket_count"].items():
             out.append(f"| {k} | {b['sessions']} | {b['ok'] / b['sessions']:.3f} | {b['exact'] / b['sessions']:.3f} |")
+        if res.get("first_wrong_line"):
+            out += ["", "### First wrong line of each failed session", "",
+                    "Everything after it is conditioned on it (`lotto_gpt.diagnostics.first_wrong_line`).", "",
+                    "| line | sessions |", "| --- | --- |"]
+            out += [f"| {kind} | {n} |" for kind, n in res["first_wrong_line"].items()]
         out.append("")
         for name in res["plots"]:
             out += [f"![{name}]({name})", ""]

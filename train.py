@@ -228,14 +228,17 @@ def plot_curves(log_history, path):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
+    plotted = False
     for key, style in [("loss", "-"), ("eval_loss", "o-"), ("loss_work", "--"), ("loss_tail", "--")]:
         points = [(h["step"], h[key]) for h in log_history if key in h]
         if points:
             ax.plot(*zip(*points), style, label=key)
+            plotted = True
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("weighted loss (nats)")
-    ax.set_yscale("log")
-    ax.legend()
+    if plotted:  # a run shorter than --logging_steps logged no loss
+        ax.set_yscale("log")
+        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -1,7 +1,12 @@
-"""Teacher-forced error rates per token category: which step fails, long before whole
-sessions do (feasibility notes: measure per position and kind, not only end to end).
+"""Where a model fails, two ways:
+
+- teacher-forced error rates per token category: which step fails, long before whole sessions
+  do (feasibility notes: measure per position and kind, not only end to end);
+- the first wrong line of each failed session of an eval run (`first_wrong_line`): the step
+  that broke it, since everything after a wrong line is conditioned on it.
 
     python -m lotto_gpt.diagnostics --model runs/x --dataset_dir data/transcript --rows 300
+    python -m lotto_gpt.diagnostics --sessions eval_out/sessions_small.jsonl
 """
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from collections import Counter
 
 import torch
 
+from . import rules
 from .data import KIND_IDS, tokenize_rows
-from .formats import Kind
+from .formats import Kind, transcript
 
 _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 _CATEGORIES = [
@@ -101,16 +107,106 @@ def token_errors(model, tokenizer, rows, batch_size: int = 8) -> dict:
     return report
 
 
+# ---------------------------------------------------------------- first wrong line (end to end)
+
+_TOKEN_OR_CHAR = re.compile(r"<[^<>\n]+>|\[\d+|, \d+|.", re.S)
+_MATCH_PART = [(re.compile(r"<[db]\d+>"), "draw block"), (re.compile(r"<t\d+>"), "index"),
+               (re.compile(r"[\[,]"), "copy"), (re.compile(r"<[ox+]\d+>"), "flag"),
+               (re.compile(r"<c\d+b?>"), "count"), (re.compile(r"<#\d+>"), "tally")]
+_RANK_LABELS = tuple(f"{rank.label} - " for rank in rules.RANKS)
+
+
+def line_kind(line: str, previous: str = "") -> str:
+    """What a transcript line is, in the words of the format's docstring."""
+    if line.startswith(transcript.IN):
+        return "typed"
+    if line.startswith("[ERROR]"):
+        return "error message"
+    if re.match(r"<t\d+>\[", line):
+        return "ticket"
+    if line.startswith("<d") and "<t" in line:
+        return "match line"
+    if line.startswith("<d"):
+        return "draw restated" if previous.startswith(transcript.IN) else "draw block"
+    if line.startswith("<n"):
+        return "division"
+    if line.startswith(rules.Msg.RATE_PREFIX):
+        return "rate"
+    if line.startswith(_RANK_LABELS):
+        return "statistics"
+    if line.endswith(rules.Msg.BOUGHT_SUFFIX):
+        return "ticket count"
+    return "blank" if line == "" else "program"
+
+
+def _match_part(expected: str, got: str) -> str:
+    """The part of a match line where the model's version first differs."""
+    a, b = _TOKEN_OR_CHAR.findall(expected), _TOKEN_OR_CHAR.findall(got)
+    i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    if i >= len(a):
+        return "match line: went on"
+    return "match line: " + next((name for pattern, name in _MATCH_PART if pattern.match(a[i])), "end")
+
+
+def _reference_tickets(text: str, typed: list[str]) -> list | None:
+    """The model's own tickets, made usable as a reference: as many as the money buys
+    (missing or invalid ones replaced by a fixed valid ticket, so that line shows as wrong)."""
+    run = rules.play(typed, tickets=None, seed=0)
+    if run.money is None:
+        return None
+    n = run.n_tickets
+    found = [transcript.parse_ticket(m.group(1)) for m in re.finditer(r"^<t\d+>(\[[^\n<]*)$", text, re.M)]
+    fixed = [t if t is not None and rules.is_valid_ticket(t) else (1, 2, 3, 4, 5, 6) for t in found[:n]]
+    return fixed + [(1, 2, 3, 4, 5, 6)] * (n - len(fixed))
+
+
+def first_wrong_line(text: str, typed: list[str]) -> dict | None:
+    """The first line of a model's transcript that differs from the program's, given the same
+    typed lines and the model's own tickets; None when the whole text is right."""
+    expected = transcript.to_text(rules.play(typed, tickets=_reference_tickets(text, typed), seed=0))
+    want, got = expected.rstrip("\n").split("\n"), text.rstrip("\n").split("\n")
+    for i, line in enumerate(want):
+        if i >= len(got):
+            return {"kind": "stopped early", "line": i, "expected": line, "got": None}
+        if got[i] != line:
+            kind = line_kind(line, want[i - 1] if i else "")
+            if kind == "match line":
+                kind = _match_part(line, got[i])
+            return {"kind": kind, "line": i, "expected": line, "got": got[i]}
+    if len(got) > len(want):
+        return {"kind": "went on", "line": len(want), "expected": None, "got": got[len(want)]}
+    return None
+
+
+def first_wrong_lines(records) -> Counter:
+    """Counts of the first wrong line's kind over eval records (sessions_<suite>.jsonl rows)."""
+    kinds = Counter()
+    for rec in records:
+        if rec["verdict"]["ok"] or not rec.get("text"):
+            continue
+        found = first_wrong_line(rec["text"], rec["reference"]["lines"])
+        kinds[found["kind"] if found else "right text, judged wrong"] += 1
+    return kinds
+
+
 def main(argv=None):
     from datasets import load_from_disk
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", help="teacher-forced error rates of this model")
+    p.add_argument("--sessions", help="an eval run's sessions_<suite>.jsonl: first wrong line of each failure")
     p.add_argument("--dataset_dir", default="data/transcript")
     p.add_argument("--split", default="validation")
     p.add_argument("--rows", type=int, default=300)
     args = p.parse_args(argv)
+    if args.sessions:
+        with open(args.sessions, encoding="utf-8") as f:
+            records = [json.loads(line) for line in f]
+        print(json.dumps(dict(first_wrong_lines(records).most_common()), indent=1, ensure_ascii=False))
+        return
+    if not args.model:
+        p.error("give --model (teacher-forced rates) or --sessions (first wrong lines)")
     model = AutoModelForCausalLM.from_pretrained(args.model)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     ds = load_from_disk(args.dataset_dir)[args.split]

@@ -1,12 +1,15 @@
-"""Teacher-forced diagnostics: every target token gets the category of the step it belongs to,
+"""Diagnostics. Teacher-forced: every target token gets the category of the step it belongs to,
 and the flag errors are split by the true flag (a model that writes every number as a miss
-is ~87% "right" on flags overall and 100% wrong on the hits)."""
+is ~87% "right" on flags overall and 100% wrong on the hits). End to end: the first wrong line
+of a session is found and named against the program's transcript."""
 from __future__ import annotations
 
 import torch
+from conftest import SPEC_LINES
 
+from lotto_gpt import rules
 from lotto_gpt.data import DataConfig, make_row, tokenize_rows
-from lotto_gpt.diagnostics import categorize, token_errors
+from lotto_gpt.diagnostics import categorize, first_wrong_line, first_wrong_lines, token_errors
 from lotto_gpt.formats import transcript
 from lotto_gpt.formats.transcript import HIT, MISS, flag_token
 
@@ -60,3 +63,55 @@ def test_flag_errors_are_split_by_the_true_flag(lotto_tokenizer):
     hits, flags = report["flag <o>"]["tokens"], report["flag"]["tokens"]
     assert report["flag"]["error"] == hits / flags < 0.5  # the mixed rate hides it
     assert report["sessions_all_right"] == 0.0
+
+
+# ---------------------------------------------------------------- first wrong line (end to end)
+
+
+def _spec_text(spec_run):
+    return transcript.to_text(spec_run)
+
+
+def test_a_right_transcript_has_no_wrong_line(spec_run):
+    assert first_wrong_line(_spec_text(spec_run), SPEC_LINES) is None
+
+
+def test_the_models_own_tickets_are_the_reference(spec_run):
+    """Tickets are the model's to choose: other tickets, with every work line right for them, are right."""
+    other = rules.play(SPEC_LINES, tickets=[(n, n + 1, n + 2, n + 3, n + 4, n + 5) for n in range(10, 18)])
+    assert first_wrong_line(transcript.to_text(other), SPEC_LINES) is None
+
+
+def test_a_wrong_flag_is_named_with_its_line(spec_run):
+    text = _spec_text(spec_run).replace("<o1><o3><o5>", "<o1><x3><o5>")
+    found = first_wrong_line(text, SPEC_LINES)
+    assert found["kind"] == "match line: flag"
+    assert "<o3>" in found["expected"] and "<x3>" in found["got"]
+
+
+def test_a_miscopied_ticket_number_is_a_copy_error(spec_run):
+    text = _spec_text(spec_run).replace("<t1>[1, 3, 5, 14, 22, 45<", "<t1>[1, 3, 5, 15, 22, 45<")
+    assert first_wrong_line(text, SPEC_LINES)["kind"] == "match line: copy"
+
+
+def test_a_wrong_restated_draw_is_named(spec_run):
+    text = _spec_text(spec_run).replace("<in>1,2,3,4,5,6\n<d1><d2><d3>", "<in>1,2,3,4,5,6\n<d1><d3><d3>")
+    assert first_wrong_line(text, SPEC_LINES)["kind"] == "draw restated"
+
+
+def test_a_bad_line_taken_as_good_is_an_error_message_line():
+    typed = ["8000j", "8000", "1,2,3,4,5,6", "7"]
+    right = transcript.to_text(rules.play(typed, tickets=None, seed=3))
+    wrong = right.replace(rules.Msg.MONEY_NOT_NUMBER + "\n", rules.Msg.MONEY_UNIT + "\n", 1)
+    assert first_wrong_line(wrong, typed)["kind"] == "error message"
+
+
+def test_a_text_that_stops_short_stopped_early(spec_run):
+    text = _spec_text(spec_run)
+    assert first_wrong_line(text[: text.index("당첨 통계")], SPEC_LINES)["kind"] == "stopped early"
+
+
+def test_first_wrong_lines_counts_only_failed_sessions(spec_run):
+    good = {"verdict": {"ok": True}, "text": _spec_text(spec_run), "reference": {"lines": SPEC_LINES}}
+    bad = dict(good, verdict={"ok": False}, text=_spec_text(spec_run).replace("<c3><#1>", "<c2><#1>"))
+    assert first_wrong_lines([good, bad, bad]) == {"match line: count": 2}
