@@ -201,8 +201,13 @@ def main(argv=None):
     p.add_argument("--rows", type=int, default=300)
     args = p.parse_args(argv)
     if args.sessions:
-        with open(args.sessions, encoding="utf-8") as f:
-            records = [json.loads(line) for line in f]
+        try:
+            with open(args.sessions, encoding="utf-8") as f:
+                records = [json.loads(line) for line in f if line.strip()]
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            p.error(f"--sessions {args.sessions}: not a readable sessions_<suite>.jsonl ({exc})")
+        if any(rec.get("reference", {}).get("format") != transcript.NAME for rec in records):
+            p.error(f"--sessions {args.sessions}: first wrong lines need eval records of the transcript format")
         print(json.dumps(dict(first_wrong_lines(records).most_common()), indent=1, ensure_ascii=False))
         return
     if not args.model:

@@ -4,12 +4,13 @@ is ~87% "right" on flags overall and 100% wrong on the hits). End to end: the fi
 of a session is found and named against the program's transcript."""
 from __future__ import annotations
 
+import pytest
 import torch
 from conftest import SPEC_LINES
 
 from lotto_gpt import rules
 from lotto_gpt.data import DataConfig, make_row, tokenize_rows
-from lotto_gpt.diagnostics import categorize, first_wrong_line, first_wrong_lines, token_errors
+from lotto_gpt.diagnostics import categorize, first_wrong_line, first_wrong_lines, main, token_errors
 from lotto_gpt.formats import transcript
 from lotto_gpt.formats.transcript import HIT, MISS, flag_token
 
@@ -115,3 +116,10 @@ def test_first_wrong_lines_counts_only_failed_sessions(spec_run):
     good = {"verdict": {"ok": True}, "text": _spec_text(spec_run), "reference": {"lines": SPEC_LINES}}
     bad = dict(good, verdict={"ok": False}, text=_spec_text(spec_run).replace("<c3><#1>", "<c2><#1>"))
     assert first_wrong_lines([good, bad, bad]) == {"match line: count": 2}
+
+
+def test_sessions_flag_with_a_missing_file_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--sessions", str(tmp_path / "nothing.jsonl")])
+    assert exc.value.code == 2
+    assert "not a readable sessions" in capsys.readouterr().err
