@@ -60,7 +60,8 @@ PRESETS = {
         "--pad_to_max_length", "true", "--max_money", "20000", "--small_share", "1.0",
         "--per_device_train_batch_size", "8", "--gradient_accumulation_steps", "4", "--learning_rate", "5e-4",
         "--max_steps", "1500", "--warmup_steps", "100", "--lr_scheduler_type", "cosine", "--max_train_minutes", "29",
-        "--tail_weight", "4.0", "--ticket_weight", "1.0", "--work_weight", "1.0", "--given_tickets_share", "0",
+        "--tail_weight", "4.0", "--ticket_weight", "1.0", "--work_weight", "1.0", "--program_weight", "1.0",
+        "--given_tickets_share", "0",
     ],
 }
 COMMON = [
