@@ -30,9 +30,10 @@ class LossArguments:
     ticket_weight: float = field(default=0.1, metadata={"help": "weight of the random ticket lines"})
     program_weight: float = field(
         default=4.0,
-        metadata={"help": "weight of prompts, messages, fixed text: nearly all of it is learned at once, so the "
-                          "weight lands on the program's decisions after each typed line ([ERROR] which, or accept); "
-                          "4 instead of 1: the worst of 3 seeds went from 33.6 to 55.4 in 100 sessions fully right (BENCHMARKS.md)"},
+        metadata={"help": "weight of prompts, messages, fixed text: nearly all of it is learned at once, so "
+                          "the weight lands on the program's decisions after each typed line ([ERROR] which, "
+                          "or accept); 4 instead of 1: the worst of 3 seeds went from 33.6 to 55.4 in 100 "
+                          "sessions fully right (BENCHMARKS.md)"},
     )
 
     def by_kind_id(self) -> torch.Tensor:
