@@ -1,18 +1,11 @@
 #!/bin/bash
 # One device call: build v5 data, train 5 runs at once on the GPU, evaluate each on CUDA, pack results.
 # SMOKE=1: a tiny local dry run on CPU.
-set -u
-export PYTHONUNBUFFERED=1 HF_DATASETS_DISABLE_PROGRESS_BARS=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-OUT=${OUT:-/tmp/devout}; mkdir -p $OUT
-R=/tmp/r; rm -rf $R; mkdir -p $R
-PY=python3
+source "$(dirname "$0")/gpu_common.sh"
 if [ "${SMOKE:-0}" = 1 ]; then
   TS="--train_size 2000"; STEPS6=12; STEPS12=20; MIN=2; NS=8; FP16=""; DEV=cpu; NP=2
 else
-  if [ -d .whl ]; then  # wheels carried to a machine without package access
-    $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 3
-  fi
-  export PYTHONPATH=/tmp/site:$PWD
+  install_wheels
   TS=""; STEPS6=6000; STEPS12=12000; MIN=4.5; NS=256; FP16="--fp16"; DEV=cuda; NP=16
 fi
 export PYTHONPATH=${PYTHONPATH:-}:$PWD

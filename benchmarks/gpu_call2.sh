@@ -1,17 +1,10 @@
 #!/bin/bash
 # Device call 2: variant_share 0.5 (v6 default) vs 0.2 (v5's), 3 seeds each, same steps, all at once.
-set -u
-export PYTHONUNBUFFERED=1 HF_DATASETS_DISABLE_PROGRESS_BARS=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-OUT=${OUT:-/tmp/devout}; mkdir -p $OUT
-R=/tmp/r; rm -rf $R; mkdir -p $R
-PY=python3
+source "$(dirname "$0")/gpu_common.sh"
 if [ "${SMOKE:-0}" = 1 ]; then
   TS="--train_size 2000"; STEPS=10; CUR=40; MIN=1; FP16=""; NP=2
 else
-  if [ -d .whl ]; then  # wheels carried to a machine without package access
-    $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 3
-  fi
-  export PYTHONPATH=/tmp/site:$PWD
+  install_wheels
   TS=""; STEPS=2500; CUR=18000; MIN=4.3; FP16="--fp16"; NP=8
 fi
 export PYTHONPATH=${PYTHONPATH:-}:$PWD

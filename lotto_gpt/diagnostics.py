@@ -155,7 +155,7 @@ def _reference_tickets(text: str, typed: list[str]) -> list | None:
     if run.money is None:
         return None
     n = run.n_tickets
-    found = [transcript.parse_ticket(m.group(1)) for m in re.finditer(r"^<t\d+>(\[[^\n<]*)$", text, re.M)]
+    found = transcript.parse(text).tickets
     fixed = [t if t is not None and rules.is_valid_ticket(t) else (1, 2, 3, 4, 5, 6) for t in found[:n]]
     return fixed + [(1, 2, 3, 4, 5, 6)] * (n - len(fixed))
 
