@@ -237,7 +237,7 @@ def play_suite(machine, suite: str, args: EvalArguments) -> tuple[list[Plan], li
 
 # ---------------------------------------------------------------- judging and reporting
 
-def judge_suite(plans, plays, fmt: str, seconds: float) -> tuple[dict, list[dict]]:
+def judge_suite(plans, plays, fmt: str, seconds: float, work_lines: bool = True) -> tuple[dict, list[dict]]:
     records, verdicts, fidelity_in = [], [], []
     for plan, play in zip(plans, plays):
         reference = judge.make_reference(plan.lines, fmt)
@@ -273,7 +273,7 @@ def judge_suite(plans, plays, fmt: str, seconds: float) -> tuple[dict, list[dict
         b["ok"] += rec["verdict"]["ok"]
         b["exact"] += rec["verdict"]["exact"]
     tokens = sum(p.n_generated for p in plays)
-    first_wrong = first_wrong_lines(records) if fmt == "transcript" else Counter()
+    first_wrong = first_wrong_lines(records, work_lines) if fmt == "transcript" else Counter()
     result = {
         "summary": summary,
         "fidelity": fidelity,
@@ -441,7 +441,8 @@ def run_eval(args: EvalArguments, machine=None) -> dict:
         start = time.perf_counter()
         plans, plays = play_suite(machine, suite, args)
         seconds = time.perf_counter() - start
-        res, records = judge_suite(plans, plays, machine.fmt, seconds)
+        work_lines = getattr(getattr(machine.model, "config", None), "lotto_work_lines", True)
+        res, records = judge_suite(plans, plays, machine.fmt, seconds, work_lines)
         res["plots"] = plot_suite(res, suite, out)
         results["suites"][suite] = res
         records_by_suite[suite] = records

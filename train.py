@@ -137,22 +137,31 @@ def load_or_build_data(data_args: DataArguments, data_cfg: DataConfig, training_
                 with open(os.path.join(path, BUILD_INFO), "w") as f:
                     json.dump(build_info(built, data_args.data_build_seed, data_cfg), f, indent=2)
     check_dataset_dir(path)
-    check_data_version(path)
+    check_data_version(path, data_cfg)
     return load_from_disk(path)
 
 
-def check_data_version(path: str) -> None:
-    """A dataset built by an older version of the data code (another text format) is refused:
-    training on it would silently learn the old format."""
+def check_data_version(path: str, data_cfg: DataConfig | None = None) -> None:
+    """A dataset built by an older version of the data code (another text format), or with other
+    data flags than this run asks for, is refused: training on it would silently learn other data."""
     info_path = os.path.join(path, BUILD_INFO)
     if not os.path.exists(info_path):
         return
     with open(info_path) as f:
-        built = json.load(f).get("data_version")
+        info = json.load(f)
+    built = info.get("data_version")
     if built != DATA_VERSION:
         raise DatasetFileError(info_path, f"built with data version {built}, this code writes version "
                                f"{DATA_VERSION}; rebuild it: python data_scripts/build_dataset.py "
                                f"--output_dir {path} --overwrite")
+    if data_cfg is None:
+        return
+    defaults, saved = asdict(DataConfig()), info.get("config", {})
+    differ = [f"--{k} {saved.get(k, defaults[k])} (this run asks {v})"
+              for k, v in asdict(data_cfg).items() if saved.get(k, defaults[k]) != v]
+    if differ:
+        raise DatasetFileError(info_path, f"built with {', '.join(differ)}; pass another --dataset_dir "
+                               f"for these flags, or rebuild it with them")
 
 
 def main(argv=None):
@@ -178,6 +187,8 @@ def main(argv=None):
         )
     model = build_model(model_args, tokenizer, seed=training_args.seed)
     model.config.lotto_format = data_cfg.format
+    if not data_cfg.work_lines:
+        model.config.lotto_work_lines = False  # the ablation: eval's first-wrong-line table needs to know
     print(f"model: {model_args.arch}, {count_parameters(model):,} parameters; format {data_cfg.format}; "
           f"tokenizer {data_args.tokenizer} ({len(tokenizer)} tokens)")
 

@@ -17,7 +17,7 @@ from .formats import Kind, get_format
 from .rules import RANK_KEYS, NUMBERS, Run, Stage
 
 FORCEABLE_RANKS = ("3", "4", "5", "5b", "6")
-DATA_VERSION = 6  # bump when the sampling, a default share or a format changes
+DATA_VERSION = 7  # bump when the sampling, a default share or a format changes
 BUILD_INFO = "build_info.json"  # saved beside a built dataset: see build_info()
 
 
@@ -49,6 +49,11 @@ class DataConfig:
         metadata={"help": "share of sessions whose tickets are given, not learned (like the Java tests' mocked "
                           "numbers), and drawn to hit the draw 0..6 times equally often: about half the flags "
                           "are hits instead of about one in eight"},
+    )
+    work_lines: bool = field(
+        default=True,
+        metadata={"help": "write the hidden work lines (draw restated, match lines, long division); false: "
+                          "the ablation without them (transcript format)"},
     )
 
 
@@ -90,10 +95,66 @@ def hitting_ticket(winning, bonus, rng: random.Random) -> tuple[int, ...]:
 # ---------------------------------------------------------------- typed lines
 
 JUNK_ALPHABET = string.ascii_letters + string.punctuation + " 가나다라마바사한글로또번호" + "😀🎰\t\x00\x07"
+# Junk from all over Unicode, so that the tokenizer's byte tokens (`<0xNN>`) are trained as
+# "not a number" too: a character outside the vocabulary is its UTF-8 bytes, and a byte never
+# seen in training is a token the model knows nothing about. Whole scripts stay out, kept for
+# eval.py's junk never seen in training (Greek, Cyrillic, Hebrew, Arabic, Thai, kana, CJK
+# ideographs, arrows, math operators, fullwidth forms, CJK punctuation, the middle dot: tests
+# check that the two never meet).
+# Left unseen by this choice: the lead bytes 0xCE-0xD3 and 0xD7-0xDB (Greek, Cyrillic,
+# Hebrew, Arabic) and 0xE5-0xE9 (CJK ideographs); every other byte of UTF-8 text occurs here
+# (but 0xF1, 0xF2: planes with no characters yet), and the ASCII controls \t, \x00, \x07.
+JUNK_RANGES = [
+    (0x00A1, 0x00B6), (0x00B8, 0x036F),  # Latin-1 supplement (but the middle dot), Latin extended, IPA
+    (0x0530, 0x058F),  # Armenian
+    (0x0700, 0x074F), (0x0780, 0x086F),  # Syriac, Thaana, NKo, Samaritan, Mandaic
+    (0x0900, 0x0DFF),  # Indic scripts, Sinhala
+    (0x0E80, 0x0FFF),  # Lao, Tibetan
+    (0x1000, 0x1EFF),  # Myanmar, Georgian, Hangul jamo, Ethiopic, ..., Latin extended additional
+    (0x2000, 0x218F),  # general punctuation, super/subscripts, currency, letterlike, number forms
+    (0x2300, 0x2BFF),  # technical, box drawing, shapes, dingbats
+    (0x3100, 0x33FF),  # bopomofo, Hangul compatibility jamo, enclosed CJK letters
+    (0x4DC0, 0x4DFF),  # Yijing hexagrams
+    (0xA000, 0xABFF),  # Yi, Vai, ...
+    (0xAC00, 0xD7A3),  # Hangul syllables
+    (0xE000, 0xE0FF),  # private use
+    (0xFB00, 0xFB06), (0xFE20, 0xFE2F), (0xFFFC, 0xFFFD),  # Latin ligatures, half marks, specials
+    (0x10000, 0x100FF), (0x1F300, 0x1F64F),  # Linear B, emoji
+    (0xF0000, 0xF00FF), (0x100000, 0x1000FF),  # supplementary private use (lead bytes 0xF3, 0xF4)
+]
+
+
+HELD_OUT_SEPARATORS = "|_~"  # ASCII junk, but never between numbers: eval.py's novel separators
+
+
+def junk_char(rng: random.Random, space: bool = True) -> str:
+    """One junk character; `space=False` for one glued to a number (" 8000" is a valid amount)."""
+    while True:
+        if rng.random() < 0.5:
+            char = rng.choice(JUNK_ALPHABET)
+        else:
+            lo, hi = rng.choice(JUNK_RANGES)
+            char = chr(rng.randint(lo, hi))
+        if char in "\u2028\u2029":  # line and paragraph separators: str.splitlines() ends a line there
+            continue
+        if space or not char.isspace():
+            return char
 
 
 def junk(rng: random.Random, max_len: int = 12) -> str:
-    return "".join(rng.choice(JUNK_ALPHABET) for _ in range(rng.randint(1, max_len)))
+    return "".join(junk_char(rng) for _ in range(rng.randint(1, max_len)))
+
+
+def long_junk(rng: random.Random) -> str:
+    """A line over the console's length limit."""
+    return "".join(junk_char(rng) for _ in range(rng.randint(65, 90)))
+
+
+def non_comma_separator(rng: random.Random) -> str:
+    while True:
+        sep = junk_char(rng)
+        if sep not in ", " + HELD_OUT_SEPARATORS:  # a space-padded comma is still a comma
+            return sep
 
 
 def type_number(n: int, rng: random.Random, variant: bool) -> str:
@@ -125,7 +186,9 @@ def bad_money(rng: random.Random) -> str:
         lambda: f"{rng.randint(1, 99)}.5", lambda: f"{rng.randint(1, 9)} 000",
         lambda: "0", lambda: str(rng.randint(1, 999)), lambda: str(rng.randint(1, 100) * 1000 + rng.randint(1, 999)),
         lambda: str(rng.randint(101, 10_000) * 1000), lambda: "0" * rng.randint(2, 4),
-        lambda: "x" * rng.randint(65, 70),
+        lambda: "x" * rng.randint(65, 70), lambda: long_junk(rng),
+        lambda: junk_char(rng, space=False) + str(rng.randint(1, 100) * 1000),
+        lambda: str(rng.randint(1, 100) * 1000) + junk_char(rng, space=False),
     ])()
 
 
@@ -139,6 +202,7 @@ def bad_winning(rng: random.Random) -> str:
         lambda: "", lambda: junk(rng), lambda: ",".join(map(str, six[:5])) + "," + rng.choice("abc가"),
         lambda: ",".join(map(str, six[:3])) + ",," + ",".join(map(str, six[3:5])),
         lambda: rng.choice([";", " ", "/", "."]).join(map(str, six)),
+        lambda: non_comma_separator(rng).join(map(str, six)), lambda: long_junk(rng),
         lambda: ",".join(map(str, rng.sample(NUMBERS, k))),
         lambda: ",".join(map(str, out_of_range)), lambda: ",".join(map(str, dup)),
         lambda: ",".join(map(str, six)) + ",",
@@ -149,7 +213,9 @@ def bad_bonus(winning, rng: random.Random) -> str:
     return rng.choice([
         lambda: "", lambda: junk(rng), lambda: f"{rng.randint(1, 45)}.0",
         lambda: str(rng.choice([0, 46, 50, 99, 100, 1000])), lambda: str(rng.choice(winning)),
-        lambda: f"{rng.randint(1, 45)},{rng.randint(1, 45)}",
+        lambda: f"{rng.randint(1, 45)},{rng.randint(1, 45)}", lambda: long_junk(rng),
+        lambda: str(rng.randint(1, 45)) + junk_char(rng, space=False),
+        lambda: junk_char(rng, space=False) + str(rng.randint(1, 45)),
     ])()
 
 
@@ -196,9 +262,10 @@ def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None
     return run, forced, given
 
 
-def run_to_row(run: Run, forced: str | None, fmt_name: str, tickets_given: bool = False) -> dict:
+def run_to_row(run: Run, forced: str | None, fmt_name: str, tickets_given: bool = False,
+               work_lines: bool = True) -> dict:
     fmt = get_format(fmt_name)
-    segments = fmt.encode(run)
+    segments = fmt.encode(run) if work_lines else fmt.encode(run, work=False)
     counts = run.counts if run.complete else {k: 0 for k in RANK_KEYS}
     # given tickets are context, like typed input: never a target
     kinds = [Kind.INPUT if (tickets_given and s.kind is Kind.TICKET) else s.kind for s in segments]
@@ -224,7 +291,7 @@ def run_to_row(run: Run, forced: str | None, fmt_name: str, tickets_given: bool 
 def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
     rng = random.Random(f"{seed}/{split}/{index}")
     run, forced, given = sample_session(rng, cfg)
-    return run_to_row(run, forced, cfg.format, given)
+    return run_to_row(run, forced, cfg.format, given, cfg.work_lines)
 
 
 def fingerprint(split: str, size: int, seed: int, cfg: DataConfig) -> str:

@@ -160,10 +160,12 @@ def _reference_tickets(text: str, typed: list[str]) -> list | None:
     return fixed + [(1, 2, 3, 4, 5, 6)] * (n - len(fixed))
 
 
-def first_wrong_line(text: str, typed: list[str]) -> dict | None:
+def first_wrong_line(text: str, typed: list[str], work: bool = True) -> dict | None:
     """The first line of a model's transcript that differs from the program's, given the same
-    typed lines and the model's own tickets; None when the whole text is right."""
-    expected = transcript.to_text(rules.play(typed, tickets=_reference_tickets(text, typed), seed=0))
+    typed lines and the model's own tickets; None when the whole text is right. `work=False`:
+    a model trained without the hidden work lines (the ablation)."""
+    run = rules.play(typed, tickets=_reference_tickets(text, typed), seed=0)
+    expected = "".join(s.text for s in transcript.encode(run, work=work))
     want, got = expected.rstrip("\n").split("\n"), text.rstrip("\n").split("\n")
     for i, line in enumerate(want):
         if i >= len(got):
@@ -178,13 +180,13 @@ def first_wrong_line(text: str, typed: list[str]) -> dict | None:
     return None
 
 
-def first_wrong_lines(records) -> Counter:
+def first_wrong_lines(records, work: bool = True) -> Counter:
     """Counts of the first wrong line's kind over eval records (sessions_<suite>.jsonl rows)."""
     kinds = Counter()
     for rec in records:
         if rec["verdict"]["ok"] or not rec.get("text"):
             continue
-        found = first_wrong_line(rec["text"], rec["reference"]["lines"])
+        found = first_wrong_line(rec["text"], rec["reference"]["lines"], work)
         kinds[found["kind"] if found else "right text, judged wrong"] += 1
     return kinds
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import random
 import subprocess
 import sys
 from collections import Counter
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from datasets import DatasetDict, load_from_disk
 
-from lotto_gpt import rules
+from lotto_gpt import data, rules
 from lotto_gpt.data import DataConfig, build_dataset_dict, fingerprint
 from lotto_gpt.formats import Kind, get_format
 
@@ -213,6 +214,44 @@ def test_bad_input_share_is_respected(transcript_rows):
     for row in bad:  # lines over 64 characters are answered by the console shell, not shown
         shown = [e for e in _replay(row).errors if e != rules.Msg.LINE_TOO_LONG]
         assert ("[ERROR]" in row["text"]) == bool(shown)
+
+
+def test_every_bad_line_is_rejected_by_the_program():
+    rng = random.Random(0)
+    winning = (1, 2, 3, 4, 5, 6)
+    for _ in range(3000):
+        assert rules.parse_money(data.bad_money(rng))[1] is not None
+        assert rules.parse_winning(data.bad_winning(rng))[1] is not None
+        assert rules.parse_bonus(data.bad_bonus(winning, rng), winning)[1] is not None
+
+
+def test_junk_trains_every_utf8_byte_but_the_lead_bytes_of_held_out_scripts():
+    rng = random.Random(0)
+    seen = {b for _ in range(100_000) for b in data.junk_char(rng).encode()}
+    greek_cyrillic, hebrew_arabic, cjk = range(0xCE, 0xD4), range(0xD7, 0xDC), range(0xE5, 0xEA)
+    unused = {0xC0, 0xC1, 0xF1, 0xF2} | set(range(0xF5, 0x100))  # invalid in UTF-8, or planes with no characters
+    held_out = set(greek_cyrillic) | set(hebrew_arabic) | set(cjk)
+    assert {b for b in range(0x80, 0x100)} - seen == held_out | unused
+
+
+def test_junk_never_glues_a_space_to_a_number():
+    rng = random.Random(1)
+    assert not any(data.junk_char(rng, space=False).isspace() for _ in range(20_000))
+
+
+def test_without_work_lines_a_row_is_the_console_and_the_ticket_countdown():
+    from lotto_gpt import judge
+    from lotto_gpt.formats import transcript
+
+    cfg = DataConfig(work_lines=False)
+    bare = build_dataset_dict({"train": 60}, seed=2, cfg=cfg)["train"]
+    full = build_dataset_dict({"train": 60}, seed=2, cfg=DataConfig())["train"]
+    assert bare["lines"] == full["lines"] and bare["tickets"] == full["tickets"]
+    for b, f in zip(bare, full):
+        assert transcript.to_stdout(b["text"]) == transcript.to_stdout(f["text"])
+        assert not any(tag in b["text"] for tag in ("<d", "<o", "<x", "<n", "<q", "<c"))
+        assert ("<t1>" in b["text"]) == ("<t1>" in f["text"])
+        assert judge.judge(b["text"], judge.make_reference(b["lines"])).ok
 
 
 def test_money_range_is_respected():

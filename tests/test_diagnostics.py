@@ -123,3 +123,10 @@ def test_sessions_flag_with_a_missing_file_is_a_usage_error(tmp_path, capsys):
         main(["--sessions", str(tmp_path / "nothing.jsonl")])
     assert exc.value.code == 2
     assert "not a readable sessions" in capsys.readouterr().err
+
+
+def test_a_right_text_without_work_lines_has_no_wrong_line_when_judged_without_them():
+    run = rules.play(SPEC_LINES, seed=3)
+    bare = "".join(s.text for s in transcript.encode(run, work=False))
+    assert first_wrong_line(bare, SPEC_LINES, work=False) is None
+    assert first_wrong_line(bare, SPEC_LINES)["kind"] == "draw restated"  # judged as a work-line model

@@ -113,3 +113,19 @@ def test_suite_is_deterministic_and_bad_lines_are_rejected(ev):
     novel = [ev.novel_bad_line("money", rng) for _ in range(100)]
     from lotto_gpt.data import JUNK_ALPHABET
     assert sum(any(c not in JUNK_ALPHABET and not c.isascii() for c in x) for x in novel) > 50
+
+
+def test_training_junk_never_meets_the_junk_held_out_for_eval(ev):
+    from lotto_gpt.data import HELD_OUT_SEPARATORS, JUNK_ALPHABET, JUNK_RANGES, non_comma_separator
+
+    for lo, hi in JUNK_RANGES:
+        for novel_lo, novel_hi in ev.NOVEL_BLOCKS:
+            assert hi < novel_lo or lo > novel_hi, (hex(lo), hex(novel_lo))
+    novel_separators = [s for s in ev.NOVEL_SEPARATORS if not s.isascii()]
+    assert not any(lo <= ord(s) <= hi for s in novel_separators for lo, hi in JUNK_RANGES)
+    assert not set(novel_separators) & set(JUNK_ALPHABET)
+    assert set(HELD_OUT_SEPARATORS) == {s for s in ev.NOVEL_SEPARATORS if s.isascii()}
+    import random
+
+    rng = random.Random(0)
+    assert not {non_comma_separator(rng) for _ in range(20_000)} & set(ev.NOVEL_SEPARATORS)

@@ -434,6 +434,34 @@ def test_dataset_of_an_older_data_version_is_refused_with_the_rebuild_command(tr
     assert _snapshot(folder) == before and not (tmp_path / "out").exists()
 
 
+def test_dataset_built_with_other_data_flags_is_refused_naming_them(train_script, saved_dataset, tmp_path):
+    import shutil
+    from dataclasses import asdict
+
+    folder = tmp_path / "transcript"
+    shutil.copytree(saved_dataset, folder)
+    config = asdict(train_script.DataConfig(variant_share=0.2))
+    (folder / "build_info.json").write_text(json.dumps({"data_version": train_script.DATA_VERSION, "config": config}))
+    before = _snapshot(folder)
+    argv = ["--dataset_dir", str(folder), "--output_dir", str(tmp_path / "out"), "--max_steps", "1",
+            "--report_to", "none", "--use_cpu"]
+    with pytest.raises(DatasetFileError) as info:
+        train_script.main(argv)
+    assert "--variant_share 0.2 (this run asks 0.5)" in str(info.value)
+    assert _snapshot(folder) == before and not (tmp_path / "out").exists()
+
+
+def test_a_flag_newer_than_the_dataset_counts_as_its_default(train_script, tmp_path):
+    from dataclasses import asdict
+
+    config = asdict(train_script.DataConfig())
+    del config["work_lines"]
+    (tmp_path / "build_info.json").write_text(json.dumps({"data_version": train_script.DATA_VERSION, "config": config}))
+    train_script.check_data_version(str(tmp_path), train_script.DataConfig())  # no error
+    with pytest.raises(DatasetFileError, match="--work_lines True"):
+        train_script.check_data_version(str(tmp_path), train_script.DataConfig(work_lines=False))
+
+
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     """A checkpoint folder as the Trainer writes one (weights, tokenizer, state, optimizer, rng)."""

@@ -176,8 +176,10 @@ def division_line(prize: int, n: int) -> str:
     return out
 
 
-def encode(run: Run) -> list[Segment]:
-    """The run as segments. An incomplete run ends with IN: the model waits for input there."""
+def encode(run: Run, work: bool = True) -> list[Segment]:
+    """The run as segments. An incomplete run ends with IN: the model waits for input there.
+    `work=False` leaves out the hidden work (draw restated, match lines, long division), for
+    the ablation that measures what it buys; the `<tK>` countdown stays (generation reads it)."""
     seg: list[Segment] = []
 
     def put(text: str, kind: Kind = Kind.PROGRAM):
@@ -203,18 +205,20 @@ def encode(run: Run) -> list[Segment]:
         elif attempt.stage is Stage.WINNING:
             # restated next to its source: a short, local copy (the blank line comes after it)
             seg.pop()
-            put(draw_line(run.winning) + "\n", Kind.WORK)
+            if work:
+                put(draw_line(run.winning) + "\n", Kind.WORK)
             put("\n" + Stage.BONUS.prompt + "\n")
         else:
             # the blank line after the bonus input comes after the hidden work
             seg.pop()
-            work = [draw_block(run)] + match_lines(run)
-            put("".join(line + "\n" for line in work), Kind.WORK)
+            if work:
+                lines = [draw_block(run)] + match_lines(run)
+                put("".join(line + "\n" for line in lines), Kind.WORK)
             put("\n" + Msg.STATS_HEADER + "\n" + Msg.STATS_RULE + "\n")
             counts = run.counts
             stats = "".join(rank.stats_line(counts[rank.key]) + "\n" for rank in RANKS)
-            tail = division_line(run.prize, run.n_tickets) + "\n" + rules.rate_line(run.rate_tenths) + "\n"
-            put(stats + tail, Kind.TAIL)
+            division = division_line(run.prize, run.n_tickets) + "\n" if work else ""
+            put(stats + division + rules.rate_line(run.rate_tenths) + "\n", Kind.TAIL)
     if not run.complete:
         put(IN)
     return seg
