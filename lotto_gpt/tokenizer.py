@@ -7,7 +7,8 @@ arbitrarily):
   number in draws and typed winning numbers, whatever the spacing; leading zeros of a typed
   number are their own token ("034" is `0` `34`); a comma right before a
   number from 1 to 45 is part of it (`9,37,39` is `9` `,37` `,39`), so the numbers of a typed
-  line are consecutive tokens too and restating them is a plain induction copy;
+  line are consecutive tokens too and restating them is a plain induction copy; a typed
+  ", " stays apart (`9, 37` is `9` `, ` `37`): `, 37` is a ticket-line token only;
 - inside a ticket line a number carries its separator: `[8, 21, 23]` is `[8` `, 21` `, 23` `]`,
   so a ticket's numbers are consecutive tokens, each naming its number, and the work line
   that copies the ticket is the same token run (a plain induction copy, see formats/transcript);
@@ -28,9 +29,14 @@ from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 BOS, EOS, PAD = "<s>", "</s>", "<pad>"
 GPT2_EOS = "<|endoftext|>"
-# a 1-2 digit run not touching another digit or a decimal point (with the "[" or ", " before
-# it, which BPE merges into the number for 1..45), else a single digit
-NUMBER_PATTERN = r"(?:\[|, ?)?(?<![\d.])\d{1,2}(?![\d.])|\d"
+# a 1-2 digit run not touching another digit or a decimal point, with what BPE merges into it
+# for 1..45: the "[" before it, the ", " before it inside a ticket line (that is, followed by
+# more ", N" and then "]" or the end of the piece: a work line's copy stops before "]" and an
+# added token), or a bare "," before it; else a single digit. A typed "1, 16" is thus `1` `, `
+# `16`, not the ticket-line token `, 16`: restating a typed line never reads ticket tokens.
+NUMBER_PATTERN = (r"\[(?<![\d.])\d{1,2}(?![\d.])"
+                  r"|, \d{1,2}(?![\d.])(?=(?:, \d{1,2}(?![\d.]))*(?:\]|\z))"
+                  r"|,?(?<![\d.])\d{1,2}(?![\d.])|\d")
 # leading zeros of a typed lotto number ("034", "07") are split off first, so the number
 # itself is the same token as without them (`0` `34`): restating it stays a plain copy
 LEADING_ZEROS = r"(?<![\d.])0+(?=[1-9]\d?(?![\d.]))"

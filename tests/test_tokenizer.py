@@ -18,7 +18,7 @@ from conftest import SPEC_LINES, SPEC_TICKETS, clean_run, random_runs
 from lotto_gpt import rules
 from lotto_gpt.formats import seed, transcript
 from lotto_gpt.rules import Msg
-from lotto_gpt.tokenizer import BOS, build_tokenizer
+from lotto_gpt.tokenizer import BOS, build_tokenizer, next_number_tokens
 
 
 def encode(tok, text: str) -> list[int]:
@@ -106,6 +106,17 @@ def test_one_token_per_typed_winning_number_with_or_without_spaces(lotto_tokeniz
         line = " " * rng.randint(0, 2) + sep.join(z + str(n) for z, n in zip(zeros, numbers)) + " " * rng.randint(0, 2)
         expected = [t for z, n in zip(zeros, numbers) for t in ([z] if z else []) + [str(n)]]
         assert digit_tokens(lotto_tokenizer, line) == expected
+
+
+def test_a_typed_comma_space_number_is_not_the_ticket_line_token(lotto_tokenizer):
+    assert tokens(lotto_tokenizer, "<in>8, 21 , 23,41, 042 ,  43\n") == [
+        "<in>", "8", ", ", "21", " ", ", ", "23", ",41", ", ", "0", "42", " ", ", ", " ", "43", "\n"]
+    ticket_tokens = set(next_number_tokens())
+    rng = random.Random(5)
+    for _ in range(200):
+        line = ", ".join(map(str, rng.sample(range(1, 46), 6)))
+        assert not ticket_tokens & set(tokens(lotto_tokenizer, "<in>" + line + "\n"))
+        assert len(ticket_tokens & set(tokens(lotto_tokenizer, "<t3>[" + line + "]\n"))) == 5
 
 
 def test_leading_zeros_of_a_typed_number_are_their_own_token(lotto_tokenizer):
