@@ -156,9 +156,9 @@ def check_data_version(path: str, data_cfg: DataConfig | None = None) -> None:
                                f"--output_dir {path} --overwrite")
     if data_cfg is None:
         return
-    defaults, saved = asdict(DataConfig()), info.get("config", {})
-    differ = [f"--{k} {saved.get(k, defaults[k])} (this run asks {v})"
-              for k, v in asdict(data_cfg).items() if saved.get(k, defaults[k]) != v]
+    # a flag newer than the folder's build_info was built at its default
+    built_with = {**asdict(DataConfig()), **info.get("config", {})}
+    differ = [f"--{k} {built_with[k]} (this run asks {v})" for k, v in asdict(data_cfg).items() if built_with[k] != v]
     if differ:
         raise DatasetFileError(info_path, f"built with {', '.join(differ)}; pass another --dataset_dir "
                                f"for these flags, or rebuild it with them")

@@ -265,7 +265,7 @@ def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None
 def run_to_row(run: Run, forced: str | None, fmt_name: str, tickets_given: bool = False,
                work_lines: bool = True) -> dict:
     fmt = get_format(fmt_name)
-    segments = fmt.encode(run) if work_lines else fmt.encode(run, work=False)
+    segments = fmt.encode(run, work=work_lines)
     counts = run.counts if run.complete else {k: 0 for k in RANK_KEYS}
     # given tickets are context, like typed input: never a target
     kinds = [Kind.INPUT if (tickets_given and s.kind is Kind.TICKET) else s.kind for s in segments]

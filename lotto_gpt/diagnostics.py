@@ -19,7 +19,7 @@ import torch
 
 from . import rules
 from .data import KIND_IDS, tokenize_rows
-from .formats import Kind, transcript
+from .formats import Kind, join, transcript
 
 _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 _CATEGORIES = [
@@ -165,7 +165,7 @@ def first_wrong_line(text: str, typed: list[str], work: bool = True) -> dict | N
     typed lines and the model's own tickets; None when the whole text is right. `work=False`:
     a model trained without the hidden work lines (the ablation)."""
     run = rules.play(typed, tickets=_reference_tickets(text, typed), seed=0)
-    expected = "".join(s.text for s in transcript.encode(run, work=work))
+    expected = join(transcript.encode(run, work=work))
     want, got = expected.rstrip("\n").split("\n"), text.rstrip("\n").split("\n")
     for i, line in enumerate(want):
         if i >= len(got):

@@ -254,6 +254,12 @@ def test_without_work_lines_a_row_is_the_console_and_the_ticket_countdown():
         assert judge.judge(b["text"], judge.make_reference(b["lines"])).ok
 
 
+def test_the_seed_format_has_no_work_lines_to_leave_out():
+    cfg = DataConfig(format="seed", max_money=20_000, small_share=1.0)
+    with_work = build_dataset_dict({"train": 20}, seed=2, cfg=cfg)["train"]["text"]
+    assert build_dataset_dict({"train": 20}, seed=2, cfg=replace(cfg, work_lines=False))["train"]["text"] == with_work
+
+
 def test_money_range_is_respected():
     cfg = DataConfig(min_money=5_000, max_money=12_000, small_share=0.5)
     rows = build_dataset_dict({"train": 300}, seed=1, cfg=cfg)["train"]

@@ -46,8 +46,9 @@ def input_block(money: int, winning, bonus: int) -> str:
     )
 
 
-def encode(run: Run) -> list[Segment]:
-    """A complete run without bad inputs (the blog had none)."""
+def encode(run: Run, work: bool = True) -> list[Segment]:
+    """A complete run without bad inputs (the blog had none). The blog's format has no hidden
+    work lines, so `work` changes nothing (it is the formats' common signature)."""
     if not run.complete or run.errors:
         raise ValueError("the seed format holds only complete runs without bad inputs")
     seg = [Segment(input_block(run.money, run.winning, run.bonus), Kind.INPUT)]
