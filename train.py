@@ -95,6 +95,10 @@ class ScriptArguments:
     max_train_minutes: float | None = field(
         default=None, metadata={"help": "stop training after this wall time (a safety net; steps decide)"}
     )
+    lr_schedule_by_time: bool = field(
+        default=False, metadata={"help": "after warm-up, a cosine over --max_train_minutes of wall time "
+                                         "instead of over --max_steps (a run cut by the clock still anneals)"}
+    )
 
 
 class TimeLimit(TrainerCallback):
@@ -112,7 +116,10 @@ def parse_args(argv):
     pre.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
     known, _ = pre.parse_known_args(argv)
     parser = HfArgumentParser((ScriptArguments, ModelArguments, DataConfig, DataArguments, LossArguments, TrainingArguments))
-    return parser.parse_args_into_dataclasses(COMMON + PRESETS[known.preset] + list(argv))
+    parsed = parser.parse_args_into_dataclasses(COMMON + PRESETS[known.preset] + list(argv))
+    if parsed[0].lr_schedule_by_time and not parsed[0].max_train_minutes:
+        parser.error("--lr_schedule_by_time needs --max_train_minutes (the wall time the cosine spans)")
+    return parsed
 
 
 def choose_precision(args: TrainingArguments) -> None:
@@ -201,6 +208,7 @@ def main(argv=None):
         model=model, args=training_args, data_collator=collator, train_dataset=tokenized["train"],
         eval_dataset=tokenized["validation"], processing_class=tokenizer, callbacks=callbacks,
         curriculum_samples=script.curriculum_samples,
+        lr_time_budget_minutes=script.max_train_minutes if script.lr_schedule_by_time else None,
     )
     started = time.monotonic()
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)

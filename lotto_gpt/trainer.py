@@ -13,6 +13,8 @@ equal 1.
 """
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -51,6 +53,21 @@ class LossArguments:
         return table
 
 
+def time_cosine(warmup_steps: int, budget_seconds: float, clock=None):
+    """A LambdaLR factor: step / warmup_steps during warm-up (as transformers' schedules), then
+    half a cosine from 1 at the start of the clock to 0 when `budget_seconds` have passed."""
+    clock = clock or time.monotonic
+    start = clock()
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return step / max(1, warmup_steps)
+        done = min(1.0, (clock() - start) / budget_seconds)
+        return 0.5 * (1.0 + math.cos(math.pi * done))
+
+    return factor
+
+
 class WeightedCollator:
     """Pads a batch (right) and turns kind ids into loss weights; padding weighs 0."""
 
@@ -82,9 +99,10 @@ class TailWeightedTrainer(Trainer):
 
     loss_is_scaled_for_ga = True  # compute_loss already divides by the step's weight mass
 
-    def __init__(self, *args, curriculum_samples: int = 0, **kwargs):
+    def __init__(self, *args, curriculum_samples: int = 0, lr_time_budget_minutes: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.curriculum_samples = curriculum_samples
+        self.lr_time_budget_minutes = lr_time_budget_minutes
         self._kind_sums = torch.zeros(len(KIND_IDS), dtype=torch.float64)
         self._kind_counts = torch.zeros(len(KIND_IDS), dtype=torch.float64)
         self._pad_tokens = 0
@@ -99,6 +117,17 @@ class TailWeightedTrainer(Trainer):
             seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
             return CurriculumSampler(dataset["length"], batch, self.curriculum_samples, seed=seed)
         return super()._get_train_sampler(train_dataset)
+
+    def create_scheduler(self, num_training_steps: int, optimizer=None):
+        """With `lr_time_budget_minutes`, linear warm-up then a cosine over that much wall time
+        (transformers' schedules count steps only: a run stopped by the clock mid-schedule never
+        anneals)."""
+        if self.lr_time_budget_minutes is None or self.lr_scheduler is not None:
+            return super().create_scheduler(num_training_steps, optimizer)
+        factor = time_cosine(self.args.get_warmup_steps(num_training_steps), 60 * self.lr_time_budget_minutes)
+        self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
+        self._created_lr_scheduler = True
+        return self.lr_scheduler
 
     def _get_num_items_in_batch(self, batch_samples, device):
         if not batch_samples or "loss_weights" not in batch_samples[0]:

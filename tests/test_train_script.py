@@ -214,3 +214,13 @@ def test_every_preset_builds_a_model_of_at_most_5m_parameters(preset, lotto_toke
 
     model_args = train.parse_args(["--preset", preset])[1]
     assert count_parameters(build_model(model_args, lotto_tokenizer)) <= 5_000_000
+
+
+def test_a_time_schedule_without_a_time_budget_is_a_usage_error(monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(["--preset", "gpu", "--max_train_minutes", "0", "--lr_schedule_by_time", "true"])
+    assert exit_info.value.code == 2
+    assert "--lr_schedule_by_time needs --max_train_minutes" in capsys.readouterr().err

@@ -6,6 +6,7 @@ Everything runs the real `TailWeightedTrainer` on a 1-layer, 32-wide model (a fe
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 import torch
@@ -17,7 +18,7 @@ from lotto_gpt.data import KIND_IDS, PAD_KIND, DataConfig, build_dataset_dict, t
 from lotto_gpt.formats import Kind, transcript
 from lotto_gpt.modeling import ModelArguments, build_model
 from lotto_gpt.tokenizer import build_tokenizer
-from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, WeightedCollator
+from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, WeightedCollator, time_cosine
 
 TINY = ModelArguments(n_layer=1, n_embd=32, n_head=2, n_positions=1024)
 # money up to 10,000 keeps rows short (150..450 tokens) but of very different lengths
@@ -261,3 +262,42 @@ def test_number_families_start_from_the_number_embedding(tok, shift, low, high):
         assert low < sims.min() and sims.max() <= high, (family, sims.min(), sims.max())
         others = F.cosine_similarity(emb[ids(family.format(7))], emb[ids("8")], dim=0)
         assert others < sims.min()  # close to its own number, not to a neighbour
+
+
+# ---------------------------------------------------------------- learning rate over wall time
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_time_cosine_warms_up_by_steps_like_transformers():
+    factor = time_cosine(warmup_steps=4, budget_seconds=60, clock=FakeClock())
+    assert [factor(s) for s in range(5)] == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_time_cosine_follows_the_clock_not_the_step_count():
+    clock = FakeClock()
+    factor = time_cosine(warmup_steps=0, budget_seconds=60, clock=clock)
+    clock.now += 30
+    assert factor(10) == pytest.approx(0.5) and factor(5000) == pytest.approx(0.5)
+    clock.now += 30
+    assert factor(11) == pytest.approx(0.0)
+    clock.now += 600  # past the budget (a run resumed or slowed): stays at zero, never climbs back
+    assert factor(12) == pytest.approx(0.0)
+
+
+def test_trainer_with_a_time_budget_anneals_by_the_clock(tok, data, tmp_path, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr("lotto_gpt.trainer.time.monotonic", clock)
+    model = build_model(TINY, tok, seed=0)
+    trainer = make_trainer(model, tok, tmp_path, train=data[1]["train"], max_steps=1000, learning_rate=1e-3,
+                           warmup_steps=0, lr_scheduler_type="cosine")
+    trainer.lr_time_budget_minutes = 1.0
+    trainer.create_optimizer_and_scheduler(num_training_steps=1000)
+    clock.now += 45  # 3/4 of the budget gone after a few steps: a step-cosine would still be near 1e-3
+    trainer.lr_scheduler.step()
+    assert trainer.lr_scheduler.get_last_lr()[0] == pytest.approx(1e-3 * 0.5 * (1 + math.cos(0.75 * math.pi)))
