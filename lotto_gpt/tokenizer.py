@@ -42,6 +42,17 @@ NUMBER_PATTERN = (r"\[(?<![\d.])\d{1,2}(?![\d.])"
 # leading zeros of a typed lotto number ("034", "07") are split off first, so the number
 # itself is the same token as without them (`0` `34`): restating it stays a plain copy
 LEADING_ZEROS = r"(?<![\d.])0+(?=[1-9]\d?(?![\d.]))"
+# `lotto_stride` (measured, not the default): what stands between typed numbers is one piece and one
+# token (spaces, a comma, spaces, leading zeros: " , 00" in "7 , 0024"), and a typed number is
+# always the bare number token, so a typed line is number, separator, number, ...: the k-th
+# number is two tokens after the one before it however the user spaced and padded it. Variant
+# winning lines were then restated wrongly 1/96 and 11/97 times (v7: 47/96, 97/97), but the
+# membership flags failed (first wrong line in 249 and 154 of 500 sessions; BENCHMARKS.md)
+STRIDE_TICKET_NUMBER = (r"\[[1-9]\d?(?![\d.])"
+                        r"|, [1-9]\d?(?![\d.])(?=(?:, \d{1,2}(?![\d.]))*(?:\]|\z))")
+TYPED_SEPARATOR = r"(?:[ ]*,[ ]*0*|(?<![\d.])[ ]*0+|(?<![\d.,])[ ]+)(?=[1-9]\d?(?![\d.]))"
+WHOLE_SEPARATOR = r"\A(?=.)[ ]*,?[ ]*0*\z"  # the second split keeps a separator piece whole
+STRIDE_NUMBER = r"(?<![\d.])\d{1,2}(?![\d.])|\d"
 TICKET_OPEN, TICKET_SEP, TYPED_SEP = "[", ", ", ","
 MODEL_MAX_LENGTH = 4096  # 100 tickets with work lines is about 3,300 tokens
 
@@ -60,8 +71,24 @@ def next_number_tokens() -> list[str]:
     return [TICKET_SEP + n for n in number_tokens()]
 
 
-def build_lotto_tokenizer(extra_tokens=()) -> PreTrainedTokenizerFast:
-    """The designed tokenizer; `extra_tokens` are the format's program and work texts."""
+def typed_separators() -> list[str]:
+    """`lotto_stride`'s separator tokens: up to one space each side of a comma, up to three
+    leading zeros (longer runs stay lossless, as several tokens)."""
+    with_comma = [a + "," + b + z for a in ("", " ") for b in ("", " ") for z in ("", "0", "00", "000")]
+    return with_comma + [a + z for a in ("", " ") for z in ("0", "00", "000")] + [" "]
+
+
+def _merge_into_one_token(text: str, vocab: dict, merges: list) -> None:
+    """Append the merges that make `text` one token: BPE applies merges by rank, so split `text`
+    as the merges so far do, then join the first two pieces, until one is left."""
+    while len(parts := [t.value for t in models.BPE(vocab=dict(vocab), merges=list(merges)).tokenize(text)]) > 1:
+        vocab[parts[0] + parts[1]] = len(vocab)
+        merges.append((parts[0], parts[1]))
+
+
+def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False) -> PreTrainedTokenizerFast:
+    """The designed tokenizer; `extra_tokens` are the format's program and work texts;
+    `typed_stride`: the `lotto_stride` variant (typed separators as one token)."""
     vocab: dict[str, int] = {}
     for token in [PAD, BOS, EOS] + [f"<0x{b:02X}>" for b in range(256)]:
         vocab[token] = len(vocab)
@@ -74,15 +101,20 @@ def build_lotto_tokenizer(extra_tokens=()) -> PreTrainedTokenizerFast:
             merges.append((a, b))
     vocab[", "] = len(vocab)
     merges.append((",", " "))
-    for prefix in (TICKET_OPEN, TICKET_SEP, TYPED_SEP):
+    for prefix in (TICKET_OPEN, TICKET_SEP) if typed_stride else (TICKET_OPEN, TICKET_SEP, TYPED_SEP):
         for n in number_tokens():
             vocab[prefix + n] = len(vocab)
             merges.append((prefix, n))
+    if typed_stride:
+        for separator in typed_separators():
+            _merge_into_one_token(separator, vocab, merges)
+        splits = [STRIDE_TICKET_NUMBER + "|" + TYPED_SEPARATOR,
+                  "|".join([STRIDE_TICKET_NUMBER, WHOLE_SEPARATOR, STRIDE_NUMBER])]
+    else:
+        splits = [LEADING_ZEROS, NUMBER_PATTERN]
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, byte_fallback=True, fuse_unk=False))
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(LEADING_ZEROS), behavior="isolated"),
-        pre_tokenizers.Split(Regex(NUMBER_PATTERN), behavior="isolated"),
-    ])
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Split(Regex(pattern), behavior="isolated") for pattern in splits])
     tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Fuse()])
     tok.add_special_tokens([PAD, BOS, EOS])
     tok.add_tokens([AddedToken(t, normalized=False, single_word=False) for t in extra_tokens])
@@ -121,13 +153,14 @@ def _wrap(tok: Tokenizer, bos: str, eos: str, pad: str) -> PreTrainedTokenizerFa
 
 
 def build_tokenizer(kind: str, fmt, corpus=()) -> PreTrainedTokenizerFast:
-    """`lotto` (designed), `byte_bpe` (trained on `corpus`) or `gpt2` (the Hub's files)."""
-    if kind == "lotto":
-        return build_lotto_tokenizer(fmt.program_vocabulary() + fmt.work_vocabulary())
+    """`lotto` (designed), `lotto_stride` (its typed-separator variant), `byte_bpe` (trained on
+    `corpus`) or `gpt2` (the Hub's files)."""
+    if kind in ("lotto", "lotto_stride"):
+        return build_lotto_tokenizer(fmt.program_vocabulary() + fmt.work_vocabulary(), typed_stride=kind == "lotto_stride")
     if kind == "byte_bpe":
         return build_byte_bpe_tokenizer(corpus)
     if kind == "gpt2":
         tokenizer = AutoTokenizer.from_pretrained("gpt2")
         tokenizer.pad_token = tokenizer.eos_token
         return tokenizer
-    raise ValueError(f"unknown tokenizer {kind!r}; choose lotto, byte_bpe or gpt2")
+    raise ValueError(f"unknown tokenizer {kind!r}; choose lotto, lotto_stride, byte_bpe or gpt2")

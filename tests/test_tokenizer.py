@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from transformers import AutoTokenizer
 
 from conftest import SPEC_LINES, SPEC_TICKETS, clean_run, random_runs
-from lotto_gpt import rules
+from lotto_gpt import data, rules
 from lotto_gpt.formats import seed, transcript
 from lotto_gpt.rules import Msg
-from lotto_gpt.tokenizer import BOS, build_tokenizer, next_number_tokens
+from lotto_gpt.tokenizer import BOS, build_tokenizer, next_number_tokens, typed_separators
 
 
 def encode(tok, text: str) -> list[int]:
@@ -275,3 +275,44 @@ def test_gpt2_tokenizer_fails_clearly_offline(monkeypatch, tmp_path):
 def test_unknown_tokenizer_kind_raises():
     with pytest.raises(ValueError):
         build_tokenizer("sentencepiece", transcript)
+
+
+# ================================================================ lotto_stride (the typed-separator variant)
+
+@pytest.fixture(scope="module")
+def stride_tokenizer():
+    return build_tokenizer("lotto_stride", transcript)
+
+
+@settings(max_examples=300)
+@given(typed_text)
+def test_stride_round_trip_and_no_unknown_token(stride_tokenizer, text):
+    assert stride_tokenizer.decode(encode(stride_tokenizer, text)) == text
+
+
+@pytest.mark.parametrize("variant", [False, True])
+def test_stride_typed_numbers_alternate_with_one_separator_token(stride_tokenizer, variant):
+    """Whatever the spacing and leading zeros, a typed line is [lead] N sep N ... sep N [" "]."""
+    rng = random.Random(int(variant))
+    separators = set(typed_separators())
+    for _ in range(300):
+        numbers = rng.sample(range(1, 46), 6)
+        line = data.type_numbers(numbers, rng, variant)
+        toks = tokens(stride_tokenizer, "<in>" + line + "\n")[1:-1]
+        toks = toks[1:] if toks[0] in separators else toks
+        toks = toks[:-1] if toks[-1] == " " else toks
+        assert toks[::2] == [str(n) for n in numbers], line
+        assert set(toks[1::2]) <= separators and len(toks) == 11, line
+
+
+def test_stride_separators_are_one_token_and_never_ticket_tokens(stride_tokenizer):
+    assert tokens(stride_tokenizer, "<in>8, 21 , 23,41, 042 , 43\n") == [
+        "<in>", "8", ", ", "21", " , ", "23", ",", "41", ", 0", "42", " , ", "43", "\n"]
+    assert tokens(stride_tokenizer, "034,07, 0045\n") == ["0", "34", ",0", "7", ", 00", "45", "\n"]
+    assert tokens(stride_tokenizer, "<t3>[8, 21, 23]\n") == ["<t3>", "[8", ", 21", ", 23", "]", "\n"]
+
+
+def test_stride_keeps_amounts_and_rates_digit_by_digit(stride_tokenizer):
+    assert tokens(stride_tokenizer, "1045") == ["1", "0", "4", "5"]
+    assert tokens(stride_tokenizer, "1,050.0%") == ["1", ",", "0", "5", "0", ".", "0", "%"]
+    assert tokens(stride_tokenizer, "105000") == list("105000")
