@@ -99,6 +99,10 @@ class ScriptArguments:
         default=False, metadata={"help": "after warm-up, a cosine over --max_train_minutes of wall time "
                                          "instead of over --max_steps (a run cut by the clock still anneals)"}
     )
+    lr_decay_fraction: float = field(
+        default=1.0, metadata={"help": "with --lr_schedule_by_time: hold the peak rate, then decay over this last "
+                                       "share of the wall time (1.0: over all of it)"}
+    )
 
 
 class TimeLimit(TrainerCallback):
@@ -119,6 +123,8 @@ def parse_args(argv):
     parsed = parser.parse_args_into_dataclasses(COMMON + PRESETS[known.preset] + list(argv))
     if parsed[0].lr_schedule_by_time and not parsed[0].max_train_minutes:
         parser.error("--lr_schedule_by_time needs --max_train_minutes (the wall time the cosine spans)")
+    if not 0 < parsed[0].lr_decay_fraction <= 1:
+        parser.error(f"--lr_decay_fraction must be in (0, 1], got {parsed[0].lr_decay_fraction}")
     return parsed
 
 
@@ -209,6 +215,7 @@ def main(argv=None):
         eval_dataset=tokenized["validation"], processing_class=tokenizer, callbacks=callbacks,
         curriculum_samples=script.curriculum_samples,
         lr_time_budget_minutes=script.max_train_minutes if script.lr_schedule_by_time else None,
+        lr_decay_fraction=script.lr_decay_fraction,
     )
     started = time.monotonic()
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)

@@ -53,9 +53,10 @@ class LossArguments:
         return table
 
 
-def time_cosine(warmup_steps: int, budget_seconds: float, clock=None):
-    """A LambdaLR factor: step / warmup_steps during warm-up (as transformers' schedules), then
-    half a cosine from 1 at the start of the clock to 0 when `budget_seconds` have passed."""
+def time_cosine(warmup_steps: int, budget_seconds: float, clock=None, decay_fraction: float = 1.0):
+    """A LambdaLR factor: step / warmup_steps during warm-up (as transformers' schedules), then 1
+    until the last `decay_fraction` of `budget_seconds` of wall time, then half a cosine down to 0
+    at the end of the budget (1.0: the cosine spans the whole budget; less: warm-up, stable, decay)."""
     clock = clock or time.monotonic
     start = clock()
 
@@ -63,7 +64,8 @@ def time_cosine(warmup_steps: int, budget_seconds: float, clock=None):
         if step < warmup_steps:
             return step / max(1, warmup_steps)
         done = min(1.0, (clock() - start) / budget_seconds)
-        return 0.5 * (1.0 + math.cos(math.pi * done))
+        decayed = max(0.0, done - (1.0 - decay_fraction)) / decay_fraction
+        return 0.5 * (1.0 + math.cos(math.pi * decayed))
 
     return factor
 
@@ -99,10 +101,12 @@ class TailWeightedTrainer(Trainer):
 
     loss_is_scaled_for_ga = True  # compute_loss already divides by the step's weight mass
 
-    def __init__(self, *args, curriculum_samples: int = 0, lr_time_budget_minutes: float | None = None, **kwargs):
+    def __init__(self, *args, curriculum_samples: int = 0, lr_time_budget_minutes: float | None = None,
+                 lr_decay_fraction: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.curriculum_samples = curriculum_samples
         self.lr_time_budget_minutes = lr_time_budget_minutes
+        self.lr_decay_fraction = lr_decay_fraction
         self._kind_sums = torch.zeros(len(KIND_IDS), dtype=torch.float64)
         self._kind_counts = torch.zeros(len(KIND_IDS), dtype=torch.float64)
         self._pad_tokens = 0
@@ -124,7 +128,8 @@ class TailWeightedTrainer(Trainer):
         anneals)."""
         if self.lr_time_budget_minutes is None or self.lr_scheduler is not None:
             return super().create_scheduler(num_training_steps, optimizer)
-        factor = time_cosine(self.args.get_warmup_steps(num_training_steps), 60 * self.lr_time_budget_minutes)
+        factor = time_cosine(self.args.get_warmup_steps(num_training_steps), 60 * self.lr_time_budget_minutes,
+                             decay_fraction=self.lr_decay_fraction)
         self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
         self._created_lr_scheduler = True
         return self.lr_scheduler

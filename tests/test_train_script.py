@@ -224,3 +224,14 @@ def test_a_time_schedule_without_a_time_budget_is_a_usage_error(monkeypatch, cap
         train.parse_args(["--preset", "gpu", "--max_train_minutes", "0", "--lr_schedule_by_time", "true"])
     assert exit_info.value.code == 2
     assert "--lr_schedule_by_time needs --max_train_minutes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fraction", ["0", "1.5"])
+def test_a_decay_fraction_outside_0_1_is_a_usage_error(fraction, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(["--lr_schedule_by_time", "true", "--lr_decay_fraction", fraction])
+    assert exit_info.value.code == 2
+    assert "--lr_decay_fraction must be in (0, 1]" in capsys.readouterr().err

@@ -290,6 +290,17 @@ def test_time_cosine_follows_the_clock_not_the_step_count():
     assert factor(12) == pytest.approx(0.0)
 
 
+def test_time_cosine_with_a_decay_fraction_holds_the_peak_then_decays_in_the_last_share():
+    clock = FakeClock()
+    factor = time_cosine(warmup_steps=0, budget_seconds=100, clock=clock, decay_fraction=0.25)
+    clock.now += 75
+    assert factor(1) == pytest.approx(1.0)
+    clock.now += 12.5  # half-way through the decay window
+    assert factor(2) == pytest.approx(0.5)
+    clock.now += 12.5
+    assert factor(3) == pytest.approx(0.0)
+
+
 def test_trainer_with_a_time_budget_anneals_by_the_clock(tok, data, tmp_path, monkeypatch):
     clock = FakeClock()
     monkeypatch.setattr("lotto_gpt.trainer.time.monotonic", clock)
