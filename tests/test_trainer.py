@@ -310,5 +310,6 @@ def test_trainer_with_a_time_budget_anneals_by_the_clock(tok, data, tmp_path, mo
     trainer.lr_time_budget_minutes = 1.0
     trainer.create_optimizer_and_scheduler(num_training_steps=1000)
     clock.now += 45  # 3/4 of the budget gone after a few steps: a step-cosine would still be near 1e-3
+    trainer.optimizer.step()  # (no gradients: changes nothing; the scheduler expects it first)
     trainer.lr_scheduler.step()
     assert trainer.lr_scheduler.get_last_lr()[0] == pytest.approx(1e-3 * 0.5 * (1 + math.cos(0.75 * math.pi)))
