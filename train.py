@@ -97,7 +97,8 @@ class ScriptArguments:
     )
     lr_schedule_by_time: bool = field(
         default=False, metadata={"help": "after warm-up, a cosine over --max_train_minutes of wall time "
-                                         "instead of over --max_steps (a run cut by the clock still anneals)"}
+                                         "instead of over --max_steps (a run cut by the clock still anneals; a "
+                                         "resumed run starts its budget again, as --max_train_minutes does)"}
     )
     lr_decay_fraction: float = field(
         default=1.0, metadata={"help": "with --lr_schedule_by_time: hold the peak rate, then decay over this last "
@@ -233,6 +234,8 @@ def main(argv=None):
             "train_loss": result.training_loss, "parameters": count_parameters(model),
             "model": asdict(model_args), "data": asdict(data_cfg), "loss": asdict(loss_args),
             "tokenizer": data_args.tokenizer, "world_size": training_args.world_size,
+            "lr_schedule": {"type": training_args.lr_scheduler_type, "learning_rate": training_args.learning_rate,
+                            "by_time": script.lr_schedule_by_time, "decay_fraction": script.lr_decay_fraction},
         }
         with open(os.path.join(training_args.output_dir, "train_summary.json"), "w") as f:
             json.dump(summary, f, indent=2)

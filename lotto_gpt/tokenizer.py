@@ -19,6 +19,9 @@ arbitrarily):
 - any other character is itself if printable ASCII, else its UTF-8 bytes (`byte_fallback`):
   any typed line encodes and decodes losslessly, with no unknown token.
 
+`lotto_stride`: the same, except that what stands between typed numbers (spaces, a comma, leading
+zeros) is one token and a typed number is always the bare number token (measured; not the default).
+
 `byte_bpe`: a GPT-2-style byte-level BPE trained on the seed corpus (the blog's setup; the
 real `gpt2` files load by name where the Hub is reachable: `load_tokenizer("gpt2")`).
 """

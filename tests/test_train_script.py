@@ -98,6 +98,7 @@ def test_train_builds_data_and_writes_a_loadable_model(tmp_path):
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["global_step"] == 100 and summary["world_size"] == 1
     assert summary["model"]["arch"] == "gpt2" and summary["data"]["max_money"] == 10_000
+    assert summary["lr_schedule"]["by_time"] is False and summary["lr_schedule"]["decay_fraction"] == 1.0
     st = state(out)
     assert st["global_step"] == 100
     losses = logged(out, "loss")
