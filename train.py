@@ -24,7 +24,6 @@ from transformers import (
     AutoTokenizer,
     GenerationConfig,
     HfArgumentParser,
-    TrainerCallback,
     TrainingArguments,
 )
 
@@ -33,7 +32,7 @@ from lotto_gpt.formats import get_format
 from lotto_gpt.integrity import CorruptFileError, DatasetFileError, check_checkpoint_dir, check_dataset_dir
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
 from lotto_gpt.tokenizer import build_tokenizer
-from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, WeightedCollator
+from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightedCollator
 
 # Defaults per preset, as command-line flags (so the user's own flags, parsed after, win).
 PRESETS = {
@@ -104,16 +103,6 @@ class ScriptArguments:
         default=1.0, metadata={"help": "with --lr_schedule_by_time: hold the peak rate, then decay over this last "
                                        "share of the wall time (1.0: over all of it)"}
     )
-
-
-class TimeLimit(TrainerCallback):
-    def __init__(self, minutes: float):
-        self.deadline = time.monotonic() + 60 * minutes
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if time.monotonic() > self.deadline:
-            control.should_training_stop = True
-            control.should_save = True
 
 
 def parse_args(argv):
@@ -210,12 +199,12 @@ def main(argv=None):
         tokenizer.pad_token_id, loss_args.by_kind_id(),
         pad_to_multiple_of=data_args.max_length if data_args.pad_to_max_length else None,
     )
-    callbacks = [TimeLimit(script.max_train_minutes)] if script.max_train_minutes else []
+    time_limit = TimeLimit(script.max_train_minutes) if script.max_train_minutes else None
     trainer = TailWeightedTrainer(
         model=model, args=training_args, data_collator=collator, train_dataset=tokenized["train"],
-        eval_dataset=tokenized["validation"], processing_class=tokenizer, callbacks=callbacks,
+        eval_dataset=tokenized["validation"], processing_class=tokenizer, callbacks=[time_limit] if time_limit else [],
         curriculum_samples=script.curriculum_samples,
-        lr_time_budget_minutes=script.max_train_minutes if script.lr_schedule_by_time else None,
+        lr_time_limit=time_limit if script.lr_schedule_by_time else None,
         lr_decay_fraction=script.lr_decay_fraction,
     )
     started = time.monotonic()

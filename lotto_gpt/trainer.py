@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
-from transformers import Trainer
+from transformers import Trainer, TrainerCallback
 
 from .data import KIND_IDS, PAD_KIND
 from .formats import Kind
@@ -53,12 +53,28 @@ class LossArguments:
         return table
 
 
-def time_cosine(warmup_steps: int, budget_seconds: float, clock=None, decay_fraction: float = 1.0):
+class TimeLimit(TrainerCallback):
+    """Stops training (and saves) once `minutes` of wall time have passed since it was made;
+    `--lr_schedule_by_time` anneals over the same window."""
+
+    def __init__(self, minutes: float, clock=None):
+        self.clock = clock or time.monotonic
+        self.start, self.seconds = self.clock(), 60 * minutes
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.clock() - self.start > self.seconds:
+            control.should_training_stop = True
+            control.should_save = True
+
+
+def time_cosine(warmup_steps: int, budget_seconds: float, clock=None, decay_fraction: float = 1.0,
+                start: float | None = None):
     """A LambdaLR factor: step / warmup_steps during warm-up (as transformers' schedules), then 1
-    until the last `decay_fraction` of `budget_seconds` of wall time, then half a cosine down to 0
-    at the end of the budget (1.0: the cosine spans the whole budget; less: warm-up, stable, decay)."""
+    until the last `decay_fraction` of `budget_seconds` of wall time from `start` (default: now),
+    then half a cosine down to 0 at the end of the budget (1.0: the cosine spans the whole budget;
+    less: warm-up, stable, decay)."""
     clock = clock or time.monotonic
-    start = clock()
+    start = clock() if start is None else start
 
     def factor(step: int) -> float:
         if step < warmup_steps:
@@ -101,11 +117,11 @@ class TailWeightedTrainer(Trainer):
 
     loss_is_scaled_for_ga = True  # compute_loss already divides by the step's weight mass
 
-    def __init__(self, *args, curriculum_samples: int = 0, lr_time_budget_minutes: float | None = None,
+    def __init__(self, *args, curriculum_samples: int = 0, lr_time_limit: TimeLimit | None = None,
                  lr_decay_fraction: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.curriculum_samples = curriculum_samples
-        self.lr_time_budget_minutes = lr_time_budget_minutes
+        self.lr_time_limit = lr_time_limit
         self.lr_decay_fraction = lr_decay_fraction
         self._kind_sums = torch.zeros(len(KIND_IDS), dtype=torch.float64)
         self._kind_counts = torch.zeros(len(KIND_IDS), dtype=torch.float64)
@@ -123,13 +139,14 @@ class TailWeightedTrainer(Trainer):
         return super()._get_train_sampler(train_dataset)
 
     def create_scheduler(self, num_training_steps: int, optimizer=None):
-        """With `lr_time_budget_minutes`, linear warm-up then a cosine over that much wall time
-        (transformers' schedules count steps only: a run stopped by the clock mid-schedule never
-        anneals)."""
-        if self.lr_time_budget_minutes is None or self.lr_scheduler is not None:
+        """With `lr_time_limit`, linear warm-up then a cosine over that limit's window of wall time,
+        reaching 0 when it stops the run (transformers' schedules count steps only: a run stopped by
+        the clock mid-schedule never anneals)."""
+        limit = self.lr_time_limit
+        if limit is None or self.lr_scheduler is not None:
             return super().create_scheduler(num_training_steps, optimizer)
-        factor = time_cosine(self.args.get_warmup_steps(num_training_steps), 60 * self.lr_time_budget_minutes,
-                             decay_fraction=self.lr_decay_fraction)
+        factor = time_cosine(self.args.get_warmup_steps(num_training_steps), limit.seconds, clock=limit.clock,
+                             decay_fraction=self.lr_decay_fraction, start=limit.start)
         self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
         self._created_lr_scheduler = True
         return self.lr_scheduler

@@ -18,7 +18,7 @@ from lotto_gpt.data import KIND_IDS, PAD_KIND, DataConfig, build_dataset_dict, t
 from lotto_gpt.formats import Kind, transcript
 from lotto_gpt.modeling import ModelArguments, build_model
 from lotto_gpt.tokenizer import build_tokenizer
-from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, WeightedCollator, time_cosine
+from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightedCollator, time_cosine
 
 TINY = ModelArguments(n_layer=1, n_embd=32, n_head=2, n_positions=1024)
 # money up to 10,000 keeps rows short (150..450 tokens) but of very different lengths
@@ -301,13 +301,26 @@ def test_time_cosine_with_a_decay_fraction_holds_the_peak_then_decays_in_the_las
     assert factor(3) == pytest.approx(0.0)
 
 
+def test_time_limit_stops_and_saves_once_its_window_has_passed():
+    from transformers import TrainerControl
+
+    clock = FakeClock()
+    limit, control = TimeLimit(1.0, clock=clock), TrainerControl()
+    clock.now += 59
+    limit.on_step_end(None, None, control)
+    assert not control.should_training_stop
+    clock.now += 2
+    limit.on_step_end(None, None, control)
+    assert control.should_training_stop and control.should_save
+
+
 def test_trainer_with_a_time_budget_anneals_by_the_clock(tok, data, tmp_path, monkeypatch):
     clock = FakeClock()
     monkeypatch.setattr("lotto_gpt.trainer.time.monotonic", clock)
     model = build_model(TINY, tok, seed=0)
     trainer = make_trainer(model, tok, tmp_path, train=data[1]["train"], max_steps=1000, learning_rate=1e-3,
                            warmup_steps=0, lr_scheduler_type="cosine")
-    trainer.lr_time_budget_minutes = 1.0
+    trainer.lr_time_limit = TimeLimit(1.0)  # made at clock 100, like the trainer, on the patched clock
     trainer.create_optimizer_and_scheduler(num_training_steps=1000)
     clock.now += 45  # 3/4 of the budget gone after a few steps: a step-cosine would still be near 1e-3
     trainer.optimizer.step()  # (no gradients: changes nothing; the scheduler expects it first)
