@@ -76,7 +76,7 @@ class DataArguments:
     dataset_dir: str | None = field(
         default=None, metadata={"help": "saved DatasetDict; built there if missing (default data/<format>)"}
     )
-    tokenizer: str = field(default="lotto", metadata={"help": "lotto (designed), lotto_stride (typed separators as one token), byte_bpe (trained) or gpt2"})
+    tokenizer: str = field(default="lotto", metadata={"help": "lotto (designed), lotto_stride (typed separators as one token), lotto_fused (a typed number and its separators as one token), byte_bpe (trained) or gpt2"})
     train_size: int = field(default=100_000, metadata={"help": "sessions to build if the dataset is missing"})
     eval_size: int = field(default=500, metadata={"help": "validation sessions to build"})
     data_build_seed: int = field(default=0, metadata={"help": "seed of the built dataset"})

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import torch
 from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, PreTrainedModel
 
+from .tokenizer import FUSED_AFFIXES
+
 
 @dataclass
 class ModelArguments:
@@ -75,8 +77,9 @@ def build_model(args: ModelArguments, tokenizer, seed: int = 0) -> PreTrainedMod
 
 
 def init_number_families(model: PreTrainedModel, tokenizer, shift_scale: float = 1.0) -> int:
-    """Embedding of `<dX>` = embedding of `X` + v_d (`<bX>`, `[X`, `, X`, `,X`, `<tK>`, `<nK>` and the
-    flags `<oX>`, `<+X>`, `<xX>` likewise: each family shares the number's identity). Returns rows set."""
+    """Embedding of `<dX>` = embedding of `X` + v_d (`<bX>`, `[X`, `, X`, `,X`, `<tK>`, `<nK>`, the
+    flags `<oX>`, `<+X>`, `<xX>` and `lotto_fused`'s typed `X,`, ` 0X ,` ... likewise: each family shares
+    the number's identity). Returns rows set."""
     vocab = tokenizer.get_vocab()
     emb = model.get_input_embeddings().weight
     std = emb.std().item()
@@ -85,6 +88,10 @@ def init_number_families(model: PreTrainedModel, tokenizer, shift_scale: float =
         # restated draw and bonus, numbers in ticket and typed lines; ticket index and divisor
         families = [("<d{}>", 45), ("<b{}>", 45), ("[{}", 45), (", {}", 45), (",{}", 45), ("<t{}>", 99), ("<n{}>", 99),
                     ("<o{}>", 45), ("<+{}>", 45), ("<x{}>", 45)]
+        # `lotto_fused`'s typed numbers (" 037 ,"): one family per affix, drawn only where the vocabulary
+        # has them, so the other tokenizers' initialisation (and their measured runs) stays as it was
+        families += [(space + zeros + "{}" + comma, 45) for space, zeros, comma in FUSED_AFFIXES
+                     if (space + zeros + "1" + comma) in vocab]
         for family, top in families:
             shift = torch.randn(emb.shape[1]) * std * shift_scale
             for x in range(1, top + 1):

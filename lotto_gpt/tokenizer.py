@@ -22,6 +22,10 @@ arbitrarily):
 `lotto_stride`: the same, except that what stands between typed numbers (spaces, a comma, leading
 zeros) is one token and a typed number is always the bare number token (measured; not the default).
 
+`lotto_fused`: the same as `lotto` everywhere but in what the user typed, where a number carries its
+spaces, leading zeros and the comma after it (`9,` ` 037 ,` `39`): one token per typed number however
+it was spaced or padded (measured; see BENCHMARKS.md).
+
 `byte_bpe`: a GPT-2-style byte-level BPE trained on the seed corpus (the blog's setup; the
 real `gpt2` files load by name where the Hub is reachable: `load_tokenizer("gpt2")`).
 """
@@ -39,9 +43,9 @@ GPT2_EOS = "<|endoftext|>"
 # `16`, not the ticket-line token `, 16`: the copy of a ticket finds its numbers in ticket lines
 # only (3 seeds: 75.6/62.4/54.0% fully right, against 54.4/30.8/36.8% with the typed ", 16"
 # fused; BENCHMARKS.md, data v7).
-NUMBER_PATTERN = (r"\[(?<![\d.])\d{1,2}(?![\d.])"
-                  r"|, \d{1,2}(?![\d.])(?=(?:, \d{1,2}(?![\d.]))*(?:\]|\z))"
-                  r"|,?(?<![\d.])\d{1,2}(?![\d.])|\d")
+TICKET_NUMBER = (r"\[(?<![\d.])\d{1,2}(?![\d.])"
+                 r"|, \d{1,2}(?![\d.])(?=(?:, \d{1,2}(?![\d.]))*(?:\]|\z))")
+NUMBER_PATTERN = TICKET_NUMBER + r"|,?(?<![\d.])\d{1,2}(?![\d.])|\d"
 # leading zeros of a typed lotto number ("034", "07") are split off first, so the number
 # itself is the same token as without them (`0` `34`): restating it stays a plain copy
 LEADING_ZEROS = r"(?<![\d.])0+(?=[1-9]\d?(?![\d.]))"
@@ -56,6 +60,20 @@ STRIDE_TICKET_NUMBER = (r"\[[1-9]\d?(?![\d.])"
 TYPED_SEPARATOR = r"(?:[ ]*,[ ]*0*|(?<![\d.])[ ]*0+|(?<![\d.,])[ ]+)(?=[1-9]\d?(?![\d.]))"
 WHOLE_SEPARATOR = r"\A(?=.)[ ]*,?[ ]*0*\z"  # the second split keeps a separator piece whole
 STRIDE_NUMBER = r"(?<![\d.])\d{1,2}(?![\d.])|\d"
+# `lotto_fused`: a typed number carries what stands around it: one leading space, one or two leading
+# zeros, and the comma (with one space before it) that ends it, unless the comma opens a group of three
+# digits of an amount or rate ("5,000원" stays `5` `,` `0` ...; so does a zero-led group: "40,002,100.0%", as
+# with `lotto`; a typed "5,000" is `5,` `0` `0` `0`, and "9,019" is `9,` `019`). So "9, 037 ,39" is `9,` ` 037 ,` `39`: whatever the spacing and
+# padding, the k-th typed number is the k-th token of the line (a stride of one, like "9,37,39") and no
+# typed token is ever a ticket-line token (a ticket's `, 37` starts with the comma, a typed one ends with it)
+THOUSANDS_GROUPS = r",\d{3}(?:,\d{3})*[.원]"  # the program's amounts and rates: "5,000원", "40,002,100.0%"
+FUSED_TYPED_NUMBER = (r"(?: )?(?<![\d.])(?:0{1,2}[1-9]\d?(?![\d.])(?!" + THOUSANDS_GROUPS + r")|[1-9]\d?(?![\d.]))"
+                      r"(?: ?,(?!\d{3}(?:,\d{3})*[.원]))?")
+# otherwise leading zeros and the number after them are split as `lotto` splits them ("0" "37")
+FUSED_PATTERN = (TICKET_NUMBER + "|" + FUSED_TYPED_NUMBER + "|" + LEADING_ZEROS
+                 + r"|(?<=[^\d.]0|[^\d.]00|\A0|\A00)[1-9]\d?(?![\d.])|\d")
+FUSED_AFFIXES = [(space, zeros, comma) for space in ("", " ") for zeros in ("", "0", "00") for comma in ("", ",", " ,")
+                 if (space, zeros, comma) != ("", "", "")]
 TICKET_OPEN, TICKET_SEP, TYPED_SEP = "[", ", ", ","
 MODEL_MAX_LENGTH = 4096  # 100 tickets with work lines is about 3,300 tokens
 
@@ -81,6 +99,11 @@ def typed_separators() -> list[str]:
     return with_comma + [a + z for a in ("", " ") for z in ("0", "00", "000")] + [" "]
 
 
+def fused_number_tokens() -> list[str]:
+    """`lotto_fused`'s typed number tokens for 1..45: " 037 ," and the like (`FUSED_AFFIXES`)."""
+    return [space + zeros + n + comma for space, zeros, comma in FUSED_AFFIXES for n in number_tokens()]
+
+
 def _merge_into_one_token(text: str, vocab: dict, merges: list) -> None:
     """Append the merges that make `text` one token: BPE applies merges by rank, so split `text`
     as the merges so far do, then join the first two pieces, until one is left."""
@@ -89,9 +112,10 @@ def _merge_into_one_token(text: str, vocab: dict, merges: list) -> None:
         merges.append((parts[0], parts[1]))
 
 
-def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False) -> PreTrainedTokenizerFast:
+def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False, typed_fused: bool = False) -> PreTrainedTokenizerFast:
     """The designed tokenizer; `extra_tokens` are the format's program and work texts;
-    `typed_stride`: the `lotto_stride` variant (typed separators as one token)."""
+    `typed_stride`: the `lotto_stride` variant (typed separators as one token); `typed_fused`: the
+    `lotto_fused` variant (a typed number and its separators as one token)."""
     vocab: dict[str, int] = {}
     for token in [PAD, BOS, EOS] + [f"<0x{b:02X}>" for b in range(256)]:
         vocab[token] = len(vocab)
@@ -104,7 +128,7 @@ def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False) -> PreTra
             merges.append((a, b))
     vocab[", "] = len(vocab)
     merges.append((",", " "))
-    for prefix in (TICKET_OPEN, TICKET_SEP) if typed_stride else (TICKET_OPEN, TICKET_SEP, TYPED_SEP):
+    for prefix in (TICKET_OPEN, TICKET_SEP) if typed_stride or typed_fused else (TICKET_OPEN, TICKET_SEP, TYPED_SEP):
         for n in number_tokens():
             vocab[prefix + n] = len(vocab)
             merges.append((prefix, n))
@@ -113,6 +137,10 @@ def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False) -> PreTra
             _merge_into_one_token(separator, vocab, merges)
         splits = [STRIDE_TICKET_NUMBER + "|" + TYPED_SEPARATOR,
                   "|".join([STRIDE_TICKET_NUMBER, WHOLE_SEPARATOR, STRIDE_NUMBER])]
+    elif typed_fused:
+        for token in fused_number_tokens():
+            _merge_into_one_token(token, vocab, merges)
+        splits = [FUSED_PATTERN]
     else:
         splits = [LEADING_ZEROS, NUMBER_PATTERN]
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, byte_fallback=True, fuse_unk=False))
@@ -158,12 +186,13 @@ def _wrap(tok: Tokenizer, bos: str, eos: str, pad: str) -> PreTrainedTokenizerFa
 def build_tokenizer(kind: str, fmt, corpus=()) -> PreTrainedTokenizerFast:
     """`lotto` (designed), `lotto_stride` (its typed-separator variant), `byte_bpe` (trained on
     `corpus`) or `gpt2` (the Hub's files)."""
-    if kind in ("lotto", "lotto_stride"):
-        return build_lotto_tokenizer(fmt.program_vocabulary() + fmt.work_vocabulary(), typed_stride=kind == "lotto_stride")
+    if kind in ("lotto", "lotto_stride", "lotto_fused"):
+        return build_lotto_tokenizer(fmt.program_vocabulary() + fmt.work_vocabulary(),
+                                     typed_stride=kind == "lotto_stride", typed_fused=kind == "lotto_fused")
     if kind == "byte_bpe":
         return build_byte_bpe_tokenizer(corpus)
     if kind == "gpt2":
         tokenizer = AutoTokenizer.from_pretrained("gpt2")
         tokenizer.pad_token = tokenizer.eos_token
         return tokenizer
-    raise ValueError(f"unknown tokenizer {kind!r}; choose lotto, lotto_stride, byte_bpe or gpt2")
+    raise ValueError(f"unknown tokenizer {kind!r}; choose lotto, lotto_stride, lotto_fused, byte_bpe or gpt2")

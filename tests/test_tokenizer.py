@@ -18,7 +18,7 @@ from conftest import SPEC_LINES, SPEC_TICKETS, clean_run, random_runs
 from lotto_gpt import data, rules
 from lotto_gpt.formats import seed, transcript
 from lotto_gpt.rules import Msg
-from lotto_gpt.tokenizer import BOS, build_tokenizer, next_number_tokens, typed_separators
+from lotto_gpt.tokenizer import BOS, build_tokenizer, fused_number_tokens, next_number_tokens, typed_separators
 
 
 def encode(tok, text: str) -> list[int]:
@@ -316,3 +316,79 @@ def test_stride_keeps_amounts_and_rates_digit_by_digit(stride_tokenizer):
     assert tokens(stride_tokenizer, "1045") == ["1", "0", "4", "5"]
     assert tokens(stride_tokenizer, "1,050.0%") == ["1", ",", "0", "5", "0", ".", "0", "%"]
     assert tokens(stride_tokenizer, "105000") == list("105000")
+
+
+# ================================================================ lotto_fused (typed numbers carry their separators)
+
+@pytest.fixture(scope="module")
+def fused_tokenizer():
+    return build_tokenizer("lotto_fused", transcript)
+
+
+@settings(max_examples=300)
+@given(typed_text)
+def test_fused_round_trip_and_no_unknown_token(fused_tokenizer, text):
+    assert fused_tokenizer.decode(encode(fused_tokenizer, text)) == text
+
+
+@pytest.mark.parametrize("variant", [False, True])
+def test_fused_typed_line_is_one_token_per_number(fused_tokenizer, variant):
+    """Whatever the spacing and leading zeros, the k-th number of a typed line is its k-th token."""
+    rng = random.Random(int(variant))
+    for _ in range(300):
+        numbers = rng.sample(range(1, 46), 6)
+        line = data.type_numbers(numbers, rng, variant)
+        toks = tokens(fused_tokenizer, "<in>" + line + "\n")[1:-1]
+        toks = toks[:-1] if toks[-1] == " " else toks  # a trailing space stays its own token
+        assert [int(t.strip(" ,")) for t in toks] == numbers and len(toks) == 6, line
+
+
+def test_fused_examples(fused_tokenizer):
+    assert tokens(fused_tokenizer, "<in>9, 037 ,39 , 034,24 ,29\n") == [
+        "<in>", "9,", " 037 ,", "39 ,", " 034,", "24 ,", "29", "\n"]
+    assert tokens(fused_tokenizer, "<in>9,37,39,34,24,29\n") == ["<in>", "9,", "37,", "39,", "34,", "24,", "29", "\n"]
+    assert tokens(fused_tokenizer, "<in>030\n") == ["<in>", "030", "\n"]
+
+
+def test_fused_typed_tokens_are_never_ticket_tokens(fused_tokenizer):
+    assert not set(fused_number_tokens()) & set(next_number_tokens())
+    assert tokens(fused_tokenizer, "<t3>[8, 21, 23]\n") == ["<t3>", "[8", ", 21", ", 23", "]", "\n"]
+    assert tokens(fused_tokenizer, "<in>8, 21, 23\n") == ["<in>", "8,", " 21,", " 23", "\n"]
+
+
+def test_fused_keeps_amounts_rates_and_thousands_groups_as_lotto_does(fused_tokenizer, lotto_tokenizer):
+    for text in ["1045", "1,050.0%", "105000", "5,000원", "40,002,100.0%", "50,037,625.0%", "12000", "1,000원"]:
+        assert tokens(fused_tokenizer, text) == tokens(lotto_tokenizer, text), text
+
+
+def test_fused_tokenizes_everything_but_typed_lines_as_lotto_does(fused_tokenizer, lotto_tokenizer):
+    """Only what the user typed changes: program text, tickets and work lines are the same tokens."""
+    import re
+
+    def untyped(tok, text):
+        typed = [m.span() for m in re.finditer(r"<in>[^\n]*\n", text)]
+        enc = tok(text, return_offsets_mapping=True, add_special_tokens=False)
+        return [tok.convert_ids_to_tokens(i) for i, (a, b) in zip(enc["input_ids"], enc["offset_mapping"])
+                if not any(s <= a and b <= e for s, e in typed)]
+
+    for i in range(60):
+        text = data.make_row(i, "test", 0, data.DataConfig())["text"]
+        assert untyped(fused_tokenizer, text) == untyped(lotto_tokenizer, text)
+
+
+def test_fused_tokens_never_straddle_a_kind_boundary(fused_tokenizer, many_runs):
+    for run in many_runs:
+        assert_no_token_straddles_a_segment(fused_tokenizer, transcript.encode(run))
+    for line in ["1,", " 7 ,", "07", ", 7", "1,,2", "9, 037 ,39 , 034,24 ,29 "]:
+        run = rules.play(["8000", line, "1,2,3,4,5,6", line, "7"], tickets=SPEC_TICKETS)
+        assert_no_token_straddles_a_segment(fused_tokenizer, transcript.encode(run))
+
+
+def test_fused_number_tokens_start_from_their_numbers_embedding(fused_tokenizer):
+    from lotto_gpt.modeling import ModelArguments, build_model
+
+    model = build_model(ModelArguments(n_layer=1, n_embd=32, n_head=2, family_shift=0.1), fused_tokenizer)
+    emb, vocab = model.get_input_embeddings().weight, fused_tokenizer.get_vocab()
+    shift = emb[vocab[" 037 ,"]] - emb[vocab["37"]]
+    assert (emb[vocab[" 05 ,"]] - emb[vocab["5"]]).allclose(shift, atol=1e-6)  # one offset per affix family
+    assert not (emb[vocab["37,"]] - emb[vocab["37"]]).allclose(shift, atol=1e-6)  # another family, another offset
