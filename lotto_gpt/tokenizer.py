@@ -60,15 +60,15 @@ STRIDE_TICKET_NUMBER = (r"\[[1-9]\d?(?![\d.])"
 TYPED_SEPARATOR = r"(?:[ ]*,[ ]*0*|(?<![\d.])[ ]*0+|(?<![\d.,])[ ]+)(?=[1-9]\d?(?![\d.]))"
 WHOLE_SEPARATOR = r"\A(?=.)[ ]*,?[ ]*0*\z"  # the second split keeps a separator piece whole
 STRIDE_NUMBER = r"(?<![\d.])\d{1,2}(?![\d.])|\d"
-# `lotto_fused`: a typed number carries what stands around it: one leading space, one or two leading
-# zeros, and the comma (with one space before it) that ends it, unless the comma opens a group of three
-# digits of an amount or rate ("5,000원" stays `5` `,` `0` ...; so does a zero-led group: "40,002,100.0%", as
-# with `lotto`; a typed "5,000" is `5,` `0` `0` `0`, and "9,019" is `9,` `019`). So "9, 037 ,39" is `9,` ` 037 ,` `39`: whatever the spacing and
-# padding, the k-th typed number is the k-th token of the line (a stride of one, like "9,37,39") and no
-# typed token is ever a ticket-line token (a ticket's `, 37` starts with the comma, a typed one ends with it)
-THOUSANDS_GROUPS = r",\d{3}(?:,\d{3})*[.원]"  # the program's amounts and rates: "5,000원", "40,002,100.0%"
-FUSED_TYPED_NUMBER = (r"(?: )?(?<![\d.])(?:0{1,2}[1-9]\d?(?![\d.])(?!" + THOUSANDS_GROUPS + r")|[1-9]\d?(?![\d.]))"
-                      r"(?: ?,(?!\d{3}(?:,\d{3})*[.원]))?")
+# `lotto_fused`: a typed number carries one leading space, one or two leading zeros and the comma (with
+# one space before it) that ends it: "9, 037 ,39" is `9,` ` 037 ,` `39`, so the k-th typed number is the
+# k-th token of its line however it was spaced or padded (a stride of one, as in "9,37,39"), and no typed
+# token is a ticket-line token (a ticket's `, 37` starts with its comma, a typed `37,` ends with one).
+# The program's amounts and rates keep `lotto`'s digits: a comma that opens thousands groups ending in
+# "." or "원" is not fused ("5,000원", "40,002,100.0%"); a typed "5,000" is `5,` `0` `0` `0`.
+THOUSANDS_GROUPS = r"\d{3}(?:,\d{3})*[.원]"  # what follows the comma of "5,000원" or "40,002,100.0%"
+FUSED_TYPED_NUMBER = (r"(?: )?(?<![\d.])(?:0{1,2}[1-9]\d?(?![\d.])(?!," + THOUSANDS_GROUPS + r")|[1-9]\d?(?![\d.]))"
+                      r"(?: ?,(?!" + THOUSANDS_GROUPS + r"))?")
 # otherwise leading zeros and the number after them are split as `lotto` splits them ("0" "37")
 FUSED_PATTERN = (TICKET_NUMBER + "|" + FUSED_TYPED_NUMBER + "|" + LEADING_ZEROS
                  + r"|(?<=[^\d.]0|[^\d.]00|\A0|\A00)[1-9]\d?(?![\d.])|\d")
