@@ -16,15 +16,20 @@ from lotto_gpt.modeling import ModelArguments, build_model
 from lotto_gpt.tokenizer import build_tokenizer
 
 
+def train_step(model, opt, x, bf16: bool) -> None:
+    """One AdamW step on `x` as its own labels, under bf16 autocast if asked."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        loss = model(input_ids=x, labels=x).loss
+    loss.backward()
+    opt.step()
+    opt.zero_grad()
+
+
 def step_ms(model, opt, x, bf16: bool) -> float:
     times = []
     for _ in range(7):
         start = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = model(input_ids=x, labels=x).loss
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
+        train_step(model, opt, x, bf16)
         times.append(time.perf_counter() - start)
     return 1000 * statistics.median(times[1:])
 

@@ -184,8 +184,8 @@ def _wrap(tok: Tokenizer, bos: str, eos: str, pad: str) -> PreTrainedTokenizerFa
 
 
 def build_tokenizer(kind: str, fmt, corpus=()) -> PreTrainedTokenizerFast:
-    """`lotto` (designed), `lotto_stride` (its typed-separator variant), `byte_bpe` (trained on
-    `corpus`) or `gpt2` (the Hub's files)."""
+    """`lotto` (designed), `lotto_stride` / `lotto_fused` (its typed-line variants), `byte_bpe`
+    (trained on `corpus`) or `gpt2` (the Hub's files)."""
     if kind in ("lotto", "lotto_stride", "lotto_fused"):
         return build_lotto_tokenizer(fmt.program_vocabulary() + fmt.work_vocabulary(),
                                      typed_stride=kind == "lotto_stride", typed_fused=kind == "lotto_fused")

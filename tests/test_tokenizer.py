@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import random
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -277,6 +278,14 @@ def test_unknown_tokenizer_kind_raises():
         build_tokenizer("sentencepiece", transcript)
 
 
+def typed_winning_lines(variant: bool, n: int = 300):
+    """`n` seeded (numbers, typed line) pairs, typed as the data and eval suite type them."""
+    rng = random.Random(int(variant))
+    for _ in range(n):
+        numbers = rng.sample(range(1, 46), 6)
+        yield numbers, data.type_numbers(numbers, rng, variant)
+
+
 # ================================================================ lotto_stride (the typed-separator variant)
 
 @pytest.fixture(scope="module")
@@ -293,11 +302,8 @@ def test_stride_round_trip_and_no_unknown_token(stride_tokenizer, text):
 @pytest.mark.parametrize("variant", [False, True])
 def test_stride_typed_numbers_alternate_with_one_separator_token(stride_tokenizer, variant):
     """Whatever the spacing and leading zeros, a typed line is [lead] N sep N ... sep N [" "]."""
-    rng = random.Random(int(variant))
     separators = set(typed_separators())
-    for _ in range(300):
-        numbers = rng.sample(range(1, 46), 6)
-        line = data.type_numbers(numbers, rng, variant)
+    for numbers, line in typed_winning_lines(variant):
         toks = tokens(stride_tokenizer, "<in>" + line + "\n")[1:-1]
         toks = toks[1:] if toks[0] in separators else toks
         toks = toks[:-1] if toks[-1] == " " else toks
@@ -334,10 +340,7 @@ def test_fused_round_trip_and_no_unknown_token(fused_tokenizer, text):
 @pytest.mark.parametrize("variant", [False, True])
 def test_fused_typed_line_is_one_token_per_number(fused_tokenizer, variant):
     """Whatever the spacing and leading zeros, the k-th number of a typed line is its k-th token."""
-    rng = random.Random(int(variant))
-    for _ in range(300):
-        numbers = rng.sample(range(1, 46), 6)
-        line = data.type_numbers(numbers, rng, variant)
+    for numbers, line in typed_winning_lines(variant):
         toks = tokens(fused_tokenizer, "<in>" + line + "\n")[1:-1]
         toks = toks[:-1] if toks[-1] == " " else toks  # a trailing space stays its own token
         assert [int(t.strip(" ,")) for t in toks] == numbers and len(toks) == 6, line
@@ -363,8 +366,6 @@ def test_fused_keeps_amounts_rates_and_thousands_groups_as_lotto_does(fused_toke
 
 def test_fused_tokenizes_everything_but_typed_lines_as_lotto_does(fused_tokenizer, lotto_tokenizer):
     """Only what the user typed changes: program text, tickets and work lines are the same tokens."""
-    import re
-
     def untyped(tok, text):
         typed = [m.span() for m in re.finditer(r"<in>[^\n]*\n", text)]
         enc = tok(text, return_offsets_mapping=True, add_special_tokens=False)
