@@ -32,7 +32,7 @@ from lotto_gpt.formats import get_format
 from lotto_gpt.integrity import CorruptFileError, DatasetFileError, check_checkpoint_dir, check_dataset_dir
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
 from lotto_gpt.tokenizer import build_tokenizer
-from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightedCollator
+from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage, WeightedCollator
 
 # Defaults per preset, as command-line flags (so the user's own flags, parsed after, win).
 PRESETS = {
@@ -83,6 +83,9 @@ class DataArguments:
     max_length: int | None = field(default=None, metadata={"help": "truncate rows to this many tokens"})
     pad_to_max_length: bool = field(default=False, metadata={"help": "pad every row to max_length (the blog)"})
     build_num_proc: int = field(default=2, metadata={"help": "processes for building and tokenizing"})
+    max_eval_samples: int | None = field(
+        default=None, metadata={"help": "evaluate the loss on the first N validation rows only (run_clm's flag)"}
+    )
 
 
 @dataclass
@@ -99,6 +102,11 @@ class ScriptArguments:
                                          "instead of over --max_steps (a run cut by the clock still anneals; a "
                                          "resumed run starts its budget again, as --max_train_minutes does)"}
     )
+    ema_decay: float = field(
+        default=0.0, metadata={"help": "save an exponential moving average of the weights with this decay as the "
+                                       "model (e.g. 0.995: ~200 steps), the last step's own weights in "
+                                       "<output_dir>/without_ema (0: off)"}
+    )
     lr_decay_fraction: float = field(
         default=1.0, metadata={"help": "with --lr_schedule_by_time: hold the peak rate, then decay over this last "
                                        "share of the wall time (1.0: over all of it)"}
@@ -113,6 +121,10 @@ def parse_args(argv):
     parsed = parser.parse_args_into_dataclasses(COMMON + PRESETS[known.preset] + list(argv))
     if parsed[0].lr_schedule_by_time and not parsed[0].max_train_minutes:
         parser.error("--lr_schedule_by_time needs --max_train_minutes (the wall time the cosine spans)")
+    if parsed[3].max_eval_samples is not None and parsed[3].max_eval_samples < 1:
+        parser.error(f"--max_eval_samples must be at least 1, got {parsed[3].max_eval_samples}")
+    if not 0 <= parsed[0].ema_decay < 1:
+        parser.error(f"--ema_decay must be in [0, 1), got {parsed[0].ema_decay}")
     if not 0 < parsed[0].lr_decay_fraction <= 1:
         parser.error(f"--lr_decay_fraction must be in (0, 1], got {parsed[0].lr_decay_fraction}")
     return parsed
@@ -200,9 +212,11 @@ def main(argv=None):
         pad_to_multiple_of=data_args.max_length if data_args.pad_to_max_length else None,
     )
     time_limit = TimeLimit(script.max_train_minutes) if script.max_train_minutes else None
+    average = WeightAverage(script.ema_decay, resume_dir=training_args.resume_from_checkpoint or None) \
+        if script.ema_decay else None
     trainer = TailWeightedTrainer(
         model=model, args=training_args, data_collator=collator, train_dataset=tokenized["train"],
-        eval_dataset=tokenized["validation"], processing_class=tokenizer, callbacks=[time_limit] if time_limit else [],
+        eval_dataset=eval_rows(tokenized["validation"], data_args.max_eval_samples), processing_class=tokenizer, callbacks=[c for c in (time_limit, average) if c],
         curriculum_samples=script.curriculum_samples,
         lr_time_limit=time_limit if script.lr_schedule_by_time else None,
         lr_decay_fraction=script.lr_decay_fraction,
@@ -215,6 +229,9 @@ def main(argv=None):
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id, max_new_tokens=3600, do_sample=True, temperature=1.0, top_k=0,
     )
+    if average is not None:
+        trainer.save_model(os.path.join(training_args.output_dir, "without_ema"))  # to compare against
+        average.copy_to(trainer.model)
     trainer.save_model()  # model (safetensors), tokenizer, config, generation_config; main process only
     if trainer.is_world_process_zero():
         trainer.save_state()
@@ -222,7 +239,7 @@ def main(argv=None):
             "preset": script.preset, "train_minutes": round(minutes, 2), "global_step": trainer.state.global_step,
             "train_loss": result.training_loss, "parameters": count_parameters(model),
             "model": asdict(model_args), "data": asdict(data_cfg), "loss": asdict(loss_args),
-            "tokenizer": data_args.tokenizer, "world_size": training_args.world_size,
+            "tokenizer": data_args.tokenizer, "world_size": training_args.world_size, "ema_decay": script.ema_decay,
             "lr_schedule": {"type": training_args.lr_scheduler_type, "learning_rate": training_args.learning_rate,
                             "by_time": script.lr_schedule_by_time, "decay_fraction": script.lr_decay_fraction},
         }
@@ -238,6 +255,13 @@ def main(argv=None):
         print("pushed:", push(training_args.output_dir, repo_id, private=training_args.hub_private_repo,
                               token=training_args.hub_token))
     return trainer
+
+
+def eval_rows(validation, max_eval_samples: int | None):
+    """The first N validation rows (all when None)."""
+    if max_eval_samples is None:
+        return validation
+    return validation.select(range(min(max_eval_samples, len(validation))))
 
 
 def plot_curves(log_history, path):

@@ -14,12 +14,16 @@ equal 1.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from transformers import Trainer, TrainerCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from .data import KIND_IDS, PAD_KIND
 from .formats import Kind
@@ -65,6 +69,55 @@ class TimeLimit(TrainerCallback):
         if self.clock() - self.start > self.seconds:
             control.should_training_stop = True
             control.should_save = True
+
+
+class WeightAverage(TrainerCallback):
+    """An exponential moving average of the weights, updated after every optimizer step:
+    avg = decay * avg + (1 - decay) * weights (torch's `AveragedModel` with its EMA rule).
+
+    Why: a run stopped by the clock at a high learning rate ends on noisy weights, and the noise
+    shows in what the model samples (the ticket numbers) and in long exact outputs; annealing the
+    rate removes it but also slows what is still forming (BENCHMARKS.md, session 7). The average
+    removes the noise and leaves the rate alone. It is saved in every checkpoint (`ema.safetensors`)
+    and restored from `resume_dir`, so a resumed run averages on as if never stopped."""
+
+    FILE = "ema.safetensors"
+
+    def __init__(self, decay: float, resume_dir: str | None = None):
+        if not 0 < decay < 1:
+            raise ValueError(f"the average's decay must be in (0, 1), got {decay}")
+        self.decay, self.resume_dir = decay, resume_dir
+        self.averaged: AveragedModel | None = None
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        self.averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=False)
+        saved = os.path.join(self.resume_dir, self.FILE) if self.resume_dir else None
+        if saved and os.path.exists(saved):
+            tensors = load_file(saved)
+            for name, param in self.averaged.module.named_parameters():
+                param.data.copy_(tensors[name])
+            self.averaged.n_averaged.fill_(int(tensors["n_averaged"]))
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        self.averaged.update_parameters(model)
+
+    def on_save(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero:
+            return
+        folder = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+        if os.path.isdir(folder):
+            save_file(self.state_tensors(), os.path.join(folder, self.FILE))
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        tensors = {name: p.detach().cpu().contiguous() for name, p in self.averaged.module.named_parameters()}
+        tensors["n_averaged"] = self.averaged.n_averaged.detach().cpu().reshape(1)
+        return tensors
+
+    def copy_to(self, model) -> None:
+        """Put the averaged weights into `model` (the one being trained)."""
+        with torch.no_grad():
+            for avg, param in zip(self.averaged.module.parameters(), model.parameters()):
+                param.copy_(avg)
 
 
 def time_cosine(warmup_steps: int, budget_seconds: float, clock=None, decay_fraction: float = 1.0,

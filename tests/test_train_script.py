@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,8 +133,9 @@ def _complete_checkpoints(output_dir: Path) -> list[Path]:
 @pytest.mark.slow
 def test_resume_after_kill_matches_an_unbroken_run(tmp_path, dataset_dir):
     steps, save = 30, 10
+    # with the weight average on: it too must go on where it stopped
     common = ["--dataset_dir", dataset_dir, "--max_steps", steps, "--save_steps", save,
-              "--per_device_train_batch_size", 4, "--eval_strategy", "no", "--seed", 3]
+              "--per_device_train_batch_size", 4, "--eval_strategy", "no", "--seed", 3, "--ema_decay", 0.8]
     whole, broken = tmp_path / "whole", tmp_path / "broken"
 
     unbroken = subprocess.Popen(train_cmd(*common, "--output_dir", whole), cwd=ROOT, env=env(),
@@ -170,11 +172,12 @@ def test_resume_after_kill_matches_an_unbroken_run(tmp_path, dataset_dir):
     assert sorted(loss_broken) == sorted(loss_whole) == list(range(1, steps + 1))
     for step in loss_whole:
         assert loss_broken[step] == pytest.approx(loss_whole[step], abs=1e-6), step
-    # ... and the same final weights
-    a, b = load_file(whole / "model.safetensors"), load_file(broken / "model.safetensors")
-    assert a.keys() == b.keys()
-    for name in a:
-        assert (a[name] - b[name]).abs().max().item() < 1e-6, name
+    # ... and the same final weights, both the average (the model) and the last step's own
+    for weights in ("model.safetensors", "without_ema/model.safetensors"):
+        a, b = load_file(whole / weights), load_file(broken / weights)
+        assert a.keys() == b.keys()
+        for name in a:
+            assert (a[name] - b[name]).abs().max().item() < 1e-6, (weights, name)
 
 
 # ---------------------------------------------------------------- two CPU processes
@@ -236,3 +239,55 @@ def test_a_decay_fraction_outside_0_1_is_a_usage_error(fraction, monkeypatch, ca
         train.parse_args(["--lr_schedule_by_time", "true", "--lr_decay_fraction", fraction])
     assert exit_info.value.code == 2
     assert "--lr_decay_fraction must be in (0, 1]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("count", ["0", "-3"])
+def test_max_eval_samples_below_1_is_a_usage_error(count, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(["--max_eval_samples", count])
+    assert exit_info.value.code == 2
+    assert f"--max_eval_samples must be at least 1, got {count}" in capsys.readouterr().err
+
+
+def test_the_eval_loss_reads_the_first_max_eval_samples_validation_rows(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+    from datasets import Dataset
+
+    validation = Dataset.from_dict({"length": list(range(10))})
+    assert train.eval_rows(validation, 3)["length"] == [0, 1, 2]
+    assert train.eval_rows(validation, 50)["length"] == list(range(10))  # more than there are: all
+    assert train.eval_rows(validation, None)["length"] == list(range(10))
+
+
+def test_with_ema_decay_the_saved_model_is_the_average_and_the_last_step_is_kept_beside_it(tmp_path, dataset_dir):
+    out = tmp_path / "out"
+    run(train_cmd("--dataset_dir", dataset_dir, "--output_dir", out, "--max_steps", 6, "--save_steps", 6,
+                  "--per_device_train_batch_size", 4, "--eval_strategy", "no", "--ema_decay", 0.5,
+                  "--learning_rate", "1e-2"))
+    model, last = load_file(out / "model.safetensors"), load_file(out / "without_ema" / "model.safetensors")
+    averaged = load_file(out / "checkpoint-6" / "ema.safetensors")
+    assert int(averaged.pop("n_averaged")) == 6
+    checkpoint = load_file(out / "checkpoint-6" / "model.safetensors")
+    for name in model:
+        assert torch.equal(last[name], checkpoint[name]), name  # without_ema: the weights of step 6
+    assert all(torch.equal(model[name], averaged[name]) for name in averaged)
+    assert any(not torch.equal(model[name], last[name]) for name in averaged)
+    assert json.loads((out / "train_summary.json").read_text())["ema_decay"] == 0.5
+    from transformers import AutoModelForCausalLM
+
+    AutoModelForCausalLM.from_pretrained(out / "without_ema")  # a whole model folder too
+
+
+@pytest.mark.parametrize("decay", ["1", "-0.5"])
+def test_an_ema_decay_outside_0_1_is_a_usage_error(decay, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(["--ema_decay", decay])
+    assert exit_info.value.code == 2
+    assert "--ema_decay must be in [0, 1)" in capsys.readouterr().err

@@ -326,3 +326,32 @@ def test_trainer_with_a_time_budget_anneals_by_the_clock(tok, data, tmp_path, mo
     trainer.optimizer.step()  # (no gradients: changes nothing; the scheduler expects it first)
     trainer.lr_scheduler.step()
     assert trainer.lr_scheduler.get_last_lr()[0] == pytest.approx(1e-3 * 0.5 * (1 + math.cos(0.75 * math.pi)))
+
+
+def test_the_weight_average_follows_the_ema_rule_after_every_step():
+    from lotto_gpt.trainer import WeightAverage
+
+    model = torch.nn.Linear(3, 2)
+    average = WeightAverage(0.9)
+    average.on_train_begin(None, None, None, model=model)
+    expected = [p.detach().clone() for p in model.parameters()]
+    average.on_step_end(None, None, None, model=model)  # the first update takes the weights as they are
+    for step in range(3):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(1.0 + step)
+        average.on_step_end(None, None, None, model=model)
+        expected = [0.9 * e + 0.1 * p.detach() for e, p in zip(expected, model.parameters())]
+    for e, a in zip(expected, average.averaged.module.parameters()):
+        assert torch.allclose(e, a, atol=1e-6)
+    average.copy_to(model)
+    for e, p in zip(expected, model.parameters()):
+        assert torch.allclose(e, p, atol=1e-6)
+
+
+@pytest.mark.parametrize("decay", [0.0, 1.0, 1.5])
+def test_a_weight_average_decay_outside_0_1_is_refused(decay):
+    from lotto_gpt.trainer import WeightAverage
+
+    with pytest.raises(ValueError, match="decay must be in"):
+        WeightAverage(decay)
