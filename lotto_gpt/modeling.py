@@ -27,6 +27,9 @@ class ModelArguments:
     n_embd: int = field(default=128, metadata={"help": "hidden size"})
     n_head: int = field(default=4, metadata={"help": "attention heads"})
     n_positions: int = field(default=4096, metadata={"help": "longest sequence (100 tickets ~ 3,300 tokens)"})
+    tie_word_embeddings: bool = field(
+        default=True, metadata={"help": "one matrix for the input embedding and the output layer (false: two)"}
+    )
     init_number_families: bool = field(
         default=True, metadata={"help": "start <dX>, <bX>, [X and ', X' embeddings from the number X's"}
     )
@@ -49,14 +52,14 @@ def make_config(args: ModelArguments, tokenizer):
     if args.arch == "gpt2":
         return GPT2Config(
             n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head, n_positions=args.n_positions,
-            resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, **ids,
+            resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, tie_word_embeddings=args.tie_word_embeddings, **ids,
         )
     if args.arch == "llama":
         return LlamaConfig(
             num_hidden_layers=args.n_layer, hidden_size=args.n_embd,
             intermediate_size=_swiglu_width(args.n_embd), num_attention_heads=args.n_head,
             num_key_value_heads=args.n_head, max_position_embeddings=args.n_positions,
-            tie_word_embeddings=True, **ids,
+            tie_word_embeddings=args.tie_word_embeddings, **ids,
         )
     raise ValueError(f"unknown arch {args.arch!r}; choose llama or gpt2")
 

@@ -264,6 +264,19 @@ def test_number_families_start_from_the_number_embedding(tok, shift, low, high):
         assert others < sims.min()  # close to its own number, not to a neighbour
 
 
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+def test_untied_embeddings_are_two_matrices_that_survive_save_and_load(arch, tok, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    model = build_model(ModelArguments(arch=arch, n_layer=1, n_embd=32, n_head=2, tie_word_embeddings=False), tok)
+    inp, out = model.get_input_embeddings().weight, model.get_output_embeddings().weight
+    assert inp.data_ptr() != out.data_ptr() and not torch.equal(inp, out)
+    model.save_pretrained(tmp_path)
+    loaded = AutoModelForCausalLM.from_pretrained(tmp_path)
+    assert torch.equal(loaded.get_input_embeddings().weight, inp)
+    assert torch.equal(loaded.get_output_embeddings().weight, out)
+
+
 # ---------------------------------------------------------------- learning rate over wall time
 
 class FakeClock:
