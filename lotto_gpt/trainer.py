@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
@@ -73,7 +73,8 @@ class TimeLimit(TrainerCallback):
 
 class WeightAverage(TrainerCallback):
     """An exponential moving average of the weights, updated after every optimizer step:
-    avg = decay * avg + (1 - decay) * weights (torch's `AveragedModel` with its EMA rule).
+    avg = d * avg + (1 - d) * weights, d = min(decay, (1 + n) / (10 + n)) after n updates
+    (torch's `AveragedModel`; the first update takes the weights as they are).
 
     Why: a run stopped by the clock at a high learning rate ends on noisy weights, and the noise
     shows in what the model samples (the ticket numbers) and in long exact outputs; annealing the
@@ -90,13 +91,19 @@ class WeightAverage(TrainerCallback):
         self.averaged: AveragedModel | None = None
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
-        self.averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=False)
+        self.averaged = AveragedModel(model, multi_avg_fn=self._update, use_buffers=False)
         saved = os.path.join(self.resume_dir, self.FILE) if self.resume_dir else None
         if saved and os.path.exists(saved):
             tensors = load_file(saved)
             for name, param in self.averaged.module.named_parameters():
                 param.data.copy_(tensors[name])
             self.averaged.n_averaged.fill_(int(tensors["n_averaged"]))
+
+    def _update(self, averaged: list, current: list, n_averaged) -> None:
+        # torch's get_ema_multi_avg_fn with the decay warmed up as timm's and diffusers' EMAs do:
+        # min(decay, (1 + n) / (10 + n)), so a short run's average is not mostly its first steps
+        decay = min(self.decay, (1 + float(n_averaged)) / (10 + float(n_averaged)))
+        torch._foreach_lerp_(averaged, current, 1 - decay)
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         self.averaged.update_parameters(model)

@@ -341,7 +341,7 @@ def test_trainer_with_a_time_budget_anneals_by_the_clock(tok, data, tmp_path, mo
     assert trainer.lr_scheduler.get_last_lr()[0] == pytest.approx(1e-3 * 0.5 * (1 + math.cos(0.75 * math.pi)))
 
 
-def test_the_weight_average_follows_the_ema_rule_after_every_step():
+def test_the_weight_average_follows_the_warmed_up_ema_rule_after_every_step():
     from lotto_gpt.trainer import WeightAverage
 
     model = torch.nn.Linear(3, 2)
@@ -354,7 +354,8 @@ def test_the_weight_average_follows_the_ema_rule_after_every_step():
             for p in model.parameters():
                 p.add_(1.0 + step)
         average.on_step_end(None, None, None, model=model)
-        expected = [0.9 * e + 0.1 * p.detach() for e, p in zip(expected, model.parameters())]
+        decay = min(0.9, (2 + step) / (11 + step))  # warmed up: 2/11, 3/12, 4/13 after 1, 2, 3 updates
+        expected = [decay * e + (1 - decay) * p.detach() for e, p in zip(expected, model.parameters())]
     for e, a in zip(expected, average.averaged.module.parameters()):
         assert torch.allclose(e, a, atol=1e-6)
     average.copy_to(model)
@@ -368,3 +369,19 @@ def test_a_weight_average_decay_outside_0_1_is_refused(decay):
 
     with pytest.raises(ValueError, match="decay must be in"):
         WeightAverage(decay)
+
+
+def test_the_weight_average_of_a_long_run_forgets_its_first_steps_at_the_full_decay():
+    from lotto_gpt.trainer import WeightAverage
+
+    model = torch.nn.Linear(1, 1, bias=False)
+    average = WeightAverage(0.9)
+    average.on_train_begin(None, None, None, model=model)
+    for _ in range(200):
+        with torch.no_grad():
+            model.weight.fill_(1.0)
+        average.on_step_end(None, None, None, model=model)
+    with torch.no_grad():
+        model.weight.fill_(3.0)
+    average.on_step_end(None, None, None, model=model)
+    assert average.averaged.module.weight.item() == pytest.approx(0.9 * 1.0 + 0.1 * 3.0)
