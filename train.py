@@ -37,7 +37,7 @@ from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, Wei
 # Defaults per preset, as command-line flags (so the user's own flags, parsed after, win).
 PRESETS = {
     # cpu presets: the model saved is a moving average of the weights (~200 steps): on 4 seeds
-    # +2.2 to +14.0 points of whole sessions and ~5x more uniform tickets than the last step's own
+    # +2.2 to +14.0 points of whole sessions and 3-6x more uniform tickets than the last step's own
     # weights of the same runs (BENCHMARKS.md, session 9); a small eval loss every 1,000 steps
     "cpu": [  # the default: short sessions first, stops at 29 minutes on a 2-core laptop CPU at the latest
         "--output_dir", "outputs/cpu", "--arch", "llama", "--n_layer", "4", "--n_embd", "128", "--n_head", "4",

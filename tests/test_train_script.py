@@ -202,9 +202,11 @@ def test_torchrun_two_cpu_processes_match_one(tmp_path, dataset_dir):
         assert sorted(a) == sorted(b) and a, key
         for step in a:
             assert a[step] == pytest.approx(b[step], abs=1e-4), (key, step)
-    # saved exactly once: one final model, one checkpoint, no partial or duplicate files
-    assert [p.relative_to(two).as_posix() for p in sorted(two.rglob("model.safetensors"))] == [
-        "checkpoint-2/model.safetensors", "model.safetensors"]
+    # saved exactly once: one final model (the cpu preset's weight average), the last step's own
+    # weights beside it, one checkpoint with its average; no partial or duplicate files
+    assert [p.relative_to(two).as_posix() for p in sorted(two.rglob("*.safetensors"))] == [
+        "checkpoint-2/ema.safetensors", "checkpoint-2/model.safetensors", "model.safetensors",
+        "without_ema/model.safetensors"]
     a, b = load_file(two / "model.safetensors"), load_file(one / "model.safetensors")
     for name in a:
         assert (a[name] - b[name]).abs().max().item() < 1e-4, name
