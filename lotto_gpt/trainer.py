@@ -101,8 +101,11 @@ class WeightAverage(TrainerCallback):
 
     def _update(self, averaged: list, current: list, n_averaged) -> None:
         # torch's get_ema_multi_avg_fn with the decay warmed up as timm's and diffusers' EMAs do:
-        # min(decay, (1 + n) / (10 + n)), so a short run's average is not mostly its first steps
-        decay = min(self.decay, (1 + float(n_averaged)) / (10 + float(n_averaged)))
+        # min(decay, (1 + n) / (10 + n)), so a short run's average is not mostly its first steps.
+        # n read from the average's own counter (kept on the CPU), not from the `n_averaged` torch
+        # passes (a copy on the weights' device): no device sync per step on a GPU
+        n = int(self.averaged.n_averaged)
+        decay = min(self.decay, (1 + n) / (10 + n))
         torch._foreach_lerp_(averaged, current, 1 - decay)
 
     def on_step_end(self, args, state, control, model=None, **kwargs):

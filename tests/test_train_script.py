@@ -222,36 +222,32 @@ def test_every_preset_builds_a_model_of_at_most_5m_parameters(preset, lotto_toke
     assert count_parameters(build_model(model_args, lotto_tokenizer)) <= 5_000_000
 
 
-def test_a_time_schedule_without_a_time_budget_is_a_usage_error(monkeypatch, capsys):
+def usage_error(argv, monkeypatch, capsys) -> str:
+    """train.py's parse_args on `argv` exits with argparse's usage-error code 2; returns its stderr."""
     monkeypatch.syspath_prepend(str(ROOT))
     import train
 
     with pytest.raises(SystemExit) as exit_info:
-        train.parse_args(["--preset", "gpu", "--max_train_minutes", "0", "--lr_schedule_by_time", "true"])
+        train.parse_args(argv)
     assert exit_info.value.code == 2
-    assert "--lr_schedule_by_time needs --max_train_minutes" in capsys.readouterr().err
+    return capsys.readouterr().err
+
+
+def test_a_time_schedule_without_a_time_budget_is_a_usage_error(monkeypatch, capsys):
+    argv = ["--preset", "gpu", "--max_train_minutes", "0", "--lr_schedule_by_time", "true"]
+    assert "--lr_schedule_by_time needs --max_train_minutes" in usage_error(argv, monkeypatch, capsys)
 
 
 @pytest.mark.parametrize("fraction", ["0", "1.5"])
 def test_a_decay_fraction_outside_0_1_is_a_usage_error(fraction, monkeypatch, capsys):
-    monkeypatch.syspath_prepend(str(ROOT))
-    import train
-
-    with pytest.raises(SystemExit) as exit_info:
-        train.parse_args(["--lr_schedule_by_time", "true", "--lr_decay_fraction", fraction])
-    assert exit_info.value.code == 2
-    assert "--lr_decay_fraction must be in (0, 1]" in capsys.readouterr().err
+    argv = ["--lr_schedule_by_time", "true", "--lr_decay_fraction", fraction]
+    assert "--lr_decay_fraction must be in (0, 1]" in usage_error(argv, monkeypatch, capsys)
 
 
 @pytest.mark.parametrize("count", ["0", "-3"])
 def test_max_eval_samples_below_1_is_a_usage_error(count, monkeypatch, capsys):
-    monkeypatch.syspath_prepend(str(ROOT))
-    import train
-
-    with pytest.raises(SystemExit) as exit_info:
-        train.parse_args(["--max_eval_samples", count])
-    assert exit_info.value.code == 2
-    assert f"--max_eval_samples must be at least 1, got {count}" in capsys.readouterr().err
+    err = usage_error(["--max_eval_samples", count], monkeypatch, capsys)
+    assert f"--max_eval_samples must be at least 1, got {count}" in err
 
 
 def test_the_eval_loss_reads_the_first_max_eval_samples_validation_rows(monkeypatch):
@@ -286,10 +282,4 @@ def test_with_ema_decay_the_saved_model_is_the_average_and_the_last_step_is_kept
 
 @pytest.mark.parametrize("decay", ["1", "-0.5"])
 def test_an_ema_decay_outside_0_1_is_a_usage_error(decay, monkeypatch, capsys):
-    monkeypatch.syspath_prepend(str(ROOT))
-    import train
-
-    with pytest.raises(SystemExit) as exit_info:
-        train.parse_args(["--ema_decay", decay])
-    assert exit_info.value.code == 2
-    assert "--ema_decay must be in [0, 1)" in capsys.readouterr().err
+    assert "--ema_decay must be in [0, 1)" in usage_error(["--ema_decay", decay], monkeypatch, capsys)
