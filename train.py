@@ -132,6 +132,8 @@ def parse_args(argv):
         parser.error(f"--ema_decay must be in [0, 1), got {parsed[0].ema_decay}")
     if not 0 < parsed[0].lr_decay_fraction <= 1:
         parser.error(f"--lr_decay_fraction must be in (0, 1], got {parsed[0].lr_decay_fraction}")
+    if parsed[4].hit_weight <= 0:
+        parser.error(f"--hit_weight must be positive, got {parsed[4].hit_weight}")
     return parsed
 
 
@@ -215,6 +217,7 @@ def main(argv=None):
     collator = WeightedCollator(
         tokenizer.pad_token_id, loss_args.by_kind_id(),
         pad_to_multiple_of=data_args.max_length if data_args.pad_to_max_length else None,
+        token_factors=loss_args.by_token_id(tokenizer),
     )
     time_limit = TimeLimit(script.max_train_minutes) if script.max_train_minutes else None
     average = WeightAverage(script.ema_decay, resume_dir=training_args.resume_from_checkpoint or None) \

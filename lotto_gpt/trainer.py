@@ -3,7 +3,8 @@
 Weights by `Kind` of the *target* token: 0 for what the user typed (and padding), 1 for
 ordinary program text, `ticket_weight` for the random ticket numbers (their entropy floor
 would otherwise dominate the loss), `work_weight` for the hidden matching lines and
-`tail_weight` for the statistics, division and rate.
+`tail_weight` for the statistics, division and rate. On top, `hit_weight` multiplies the weight of
+the flags that mark a hit (`<oX>` drawn, `<+X>` the bonus): the rarer answers of the flag step.
 
 Normalisation (transformers 5): `num_items_in_batch` is redefined as the total weight mass of
 all micro-batches of one optimizer step, summed over processes. Each micro-batch returns
@@ -25,6 +26,7 @@ from torch.optim.swa_utils import AveragedModel
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from . import rules
 from .data import KIND_IDS, PAD_KIND
 from .formats import Kind
 
@@ -47,6 +49,13 @@ class LossArguments:
                           "sessions fully right (BENCHMARKS.md)"},
     )
 
+    hit_weight: float = field(
+        default=1.0,
+        metadata={"help": "factor on the weight of the hit flags <oX> and <+X> (transcript format): a bonus hit "
+                          "is 1 number in 45, and both untied 29-minute runs wrote most of them as misses "
+                          "(BENCHMARKS.md, session 10)"},
+    )
+
     def by_kind_id(self) -> torch.Tensor:
         """A lookup table kind id -> weight (typed input: 0)."""
         table = torch.zeros(len(KIND_IDS))
@@ -54,6 +63,21 @@ class LossArguments:
         table[KIND_IDS[Kind.TICKET.value]] = self.ticket_weight
         table[KIND_IDS[Kind.WORK.value]] = self.work_weight
         table[KIND_IDS[Kind.TAIL.value]] = self.tail_weight
+        return table
+
+    def by_token_id(self, tokenizer) -> torch.Tensor | None:
+        """A lookup table token id -> factor (1 but for the hit flags), or None when it is all ones
+        (`hit_weight` 1, or a tokenizer without flag tokens: the seed format)."""
+        from .formats import transcript
+
+        hits = [transcript.flag_token(kind, n) for kind in (transcript.HIT, transcript.BONUS_HIT)
+                for n in rules.NUMBERS]
+        vocab = tokenizer.get_vocab()
+        ids = [vocab[t] for t in hits if t in vocab]
+        if self.hit_weight == 1.0 or not ids:
+            return None
+        table = torch.ones(len(tokenizer))
+        table[ids] = self.hit_weight
         return table
 
 
@@ -152,9 +176,11 @@ def time_cosine(warmup_steps: int, budget_seconds: float, clock=None, decay_frac
 class WeightedCollator:
     """Pads a batch (right) and turns kind ids into loss weights; padding weighs 0."""
 
-    def __init__(self, pad_token_id: int, weights: torch.Tensor, pad_to_multiple_of: int | None = None):
+    def __init__(self, pad_token_id: int, weights: torch.Tensor, pad_to_multiple_of: int | None = None,
+                 token_factors: torch.Tensor | None = None):
         self.pad_token_id = pad_token_id
         self.weights = weights
+        self.token_factors = token_factors
         self.pad_to_multiple_of = pad_to_multiple_of
 
     def __call__(self, features):
@@ -171,6 +197,8 @@ class WeightedCollator:
             kind_ids[i, :length] = torch.as_tensor(f["kind_ids"])
             attention_mask[i, :length] = 1
         loss_weights = torch.where(kind_ids >= 0, self.weights[kind_ids.clamp_min(0)], 0.0)
+        if self.token_factors is not None:
+            loss_weights = loss_weights * self.token_factors[input_ids]
         return {"input_ids": input_ids, "attention_mask": attention_mask,
                 "loss_weights": loss_weights, "kind_ids": kind_ids}
 

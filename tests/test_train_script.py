@@ -283,3 +283,9 @@ def test_with_ema_decay_the_saved_model_is_the_average_and_the_last_step_is_kept
 @pytest.mark.parametrize("decay", ["1", "-0.5"])
 def test_an_ema_decay_outside_0_1_is_a_usage_error(decay, monkeypatch, capsys):
     assert "--ema_decay must be in [0, 1)" in usage_error(["--ema_decay", decay], monkeypatch, capsys)
+
+
+@pytest.mark.parametrize("weight", ["0", "-1"])
+def test_a_hit_weight_not_above_0_is_a_usage_error(weight, monkeypatch, capsys):
+    assert "--hit_weight must be positive" in usage_error(["--hit_weight", weight], monkeypatch, capsys)
+

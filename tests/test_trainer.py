@@ -182,6 +182,34 @@ def test_collator_weights_by_kind_and_pads_with_zero_weight():
     assert padded["loss_weights"][:, 6:].abs().sum() == 0
 
 
+def test_hit_weight_multiplies_only_the_hit_flags(tok, data):
+    _, tokenized = data
+    loss_args = LossArguments(hit_weight=3.0)
+    plain = collator(tok, LossArguments())([tokenized["train"][i] for i in range(8)])
+    weighted = WeightedCollator(tok.pad_token_id, loss_args.by_kind_id(),
+                                token_factors=loss_args.by_token_id(tok))([tokenized["train"][i] for i in range(8)])
+    hits = {tok.convert_tokens_to_ids(f"<{kind}{n}>") for kind in "o+" for n in rules.NUMBERS}
+    is_hit = torch.isin(plain["input_ids"], torch.tensor(sorted(hits)))
+    assert is_hit.sum() > 0  # the rows hold hit flags to weigh
+    assert torch.equal(weighted["loss_weights"][is_hit], 3.0 * plain["loss_weights"][is_hit])
+    assert torch.equal(weighted["loss_weights"][~is_hit], plain["loss_weights"][~is_hit])
+
+
+def test_hit_weight_1_or_a_tokenizer_without_flags_changes_nothing(tok):
+    assert LossArguments().by_token_id(tok) is None
+    assert LossArguments(hit_weight=3.0).by_token_id(_NoFlags()) is None
+
+
+class _NoFlags:
+    """A tokenizer whose vocabulary has no flag tokens (the seed format's byte BPE)."""
+
+    def get_vocab(self):
+        return {"a": 0, "b": 1}
+
+    def __len__(self):
+        return 2
+
+
 def test_collator_on_real_rows_zeroes_typed_input(tok, data):
     raw, tokenized = data
     loss_args = LossArguments()
