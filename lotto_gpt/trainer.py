@@ -48,12 +48,11 @@ class LossArguments:
                           "or accept); 4 instead of 1: the worst of 3 seeds went from 33.6 to 55.4% of 500 "
                           "sessions fully right (BENCHMARKS.md)"},
     )
-
     hit_weight: float = field(
         default=1.0,
         metadata={"help": "factor on the weight of the hit flags <oX> and <+X> (transcript format): a bonus hit "
-                          "is 1 number in 45, and both untied 29-minute runs wrote most of them as misses "
-                          "(BENCHMARKS.md, session 10)"},
+                          "is 1 number in 45 and untied runs wrote it as a miss in 32-80 failed sessions of 500; "
+                          "4 took seeds 2 and 3 from 55.6 / 73.2 to 65.6 / 78.4% (BENCHMARKS.md, session 10)"},
     )
 
     def by_kind_id(self) -> torch.Tensor:

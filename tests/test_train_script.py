@@ -288,4 +288,3 @@ def test_an_ema_decay_outside_0_1_is_a_usage_error(decay, monkeypatch, capsys):
 @pytest.mark.parametrize("weight", ["0", "-1"])
 def test_a_hit_weight_not_above_0_is_a_usage_error(weight, monkeypatch, capsys):
     assert "--hit_weight must be positive" in usage_error(["--hit_weight", weight], monkeypatch, capsys)
-
