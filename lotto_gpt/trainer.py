@@ -26,9 +26,8 @@ from torch.optim.swa_utils import AveragedModel
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from . import rules
 from .data import KIND_IDS, PAD_KIND
-from .formats import Kind
+from .formats import Kind, transcript
 
 
 @dataclass
@@ -67,13 +66,11 @@ class LossArguments:
     def by_token_id(self, tokenizer) -> torch.Tensor | None:
         """A lookup table token id -> factor (1 but for the hit flags), or None when it is all ones
         (`hit_weight` 1, or a tokenizer without flag tokens: the seed format)."""
-        from .formats import transcript
-
-        hits = [transcript.flag_token(kind, n) for kind in (transcript.HIT, transcript.BONUS_HIT)
-                for n in rules.NUMBERS]
+        if self.hit_weight == 1.0:
+            return None
         vocab = tokenizer.get_vocab()
-        ids = [vocab[t] for t in hits if t in vocab]
-        if self.hit_weight == 1.0 or not ids:
+        ids = [vocab[t] for t in transcript.flag_tokens((transcript.HIT, transcript.BONUS_HIT)) if t in vocab]
+        if not ids:
             return None
         table = torch.ones(len(tokenizer))
         table[ids] = self.hit_weight

@@ -109,10 +109,15 @@ def flag_token(kind: str, number: int) -> str:
     return f"<{kind}{number}>"
 
 
+def flag_tokens(kinds=(HIT, BONUS_HIT, MISS)) -> list[str]:
+    """The flag tokens of these kinds, kind by kind, numbers ascending."""
+    return [flag_token(kind, n) for kind in kinds for n in rules.NUMBERS]
+
+
 def work_vocabulary() -> list[str]:
     """Every hidden token this format writes (each becomes one token of the tokenizer)."""
     n_max = rules.MAX_TICKETS
-    tokens = [IN] + [flag_token(kind, n) for kind in (HIT, BONUS_HIT, MISS) for n in rules.NUMBERS]
+    tokens = [IN] + flag_tokens()
     tokens += [ticket_index(k) for k in range(1, n_max + 1)]
     tokens += [draw_token(n) for n in rules.NUMBERS] + [bonus_token(n) for n in rules.NUMBERS]
     tokens += [count_token(m, False) for m in range(7)] + [count_token(5, True)]
