@@ -10,14 +10,14 @@ import hashlib
 import json
 import random
 import string
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from . import rules
-from .formats import Kind, get_format
-from .rules import RANK_KEYS, NUMBERS, Run, Stage
+from .formats import Kind, Segment, get_format
+from .rules import RANK_KEYS, NUMBERS, Msg, Run, Stage
 
 FORCEABLE_RANKS = ("3", "4", "5", "5b", "6")
-DATA_VERSION = 7  # bump when the sampling, a default share or a format changes
+DATA_VERSION = 8  # bump when the sampling, a default share or a format changes
 BUILD_INFO = "build_info.json"  # saved beside a built dataset: see build_info()
 
 
@@ -49,6 +49,20 @@ class DataConfig:
         metadata={"help": "share of sessions whose tickets are given, not learned (like the Java tests' mocked "
                           "numbers), and drawn to hit the draw 0..6 times equally often: about half the flags "
                           "are hits instead of about one in eight"},
+    )
+    purchase_share: float = field(
+        default=0.03,
+        metadata={"help": "share of train rows that stop after the purchase (transcript only): the money line, "
+                          "bad inputs before it as usual, then the ticket count and the first ticket, the money "
+                          "drawn over the whole range. Counts above 20 otherwise occur only in the long large-range "
+                          "sessions that the curriculum leaves for last, and were never learned (BENCHMARKS.md, "
+                          "session 10); these rows are among the shortest, so they are trained from the start"},
+    )
+    tail_share: float = field(
+        default=0.0,
+        metadata={"help": "share of train rows that are only the end of a session (transcript only): the ticket "
+                          "count line and the statistics header as context, then the statistics, the long "
+                          "division and the rate; money over the whole range. Short, so trained from the start"},
     )
     work_lines: bool = field(
         default=True,
@@ -262,10 +276,48 @@ def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None
     return run, forced, given
 
 
+def sample_purchase(rng: random.Random, cfg: DataConfig) -> Run:
+    """The run up to the purchase: money over the whole range, typed like in `sample_session`."""
+    n = rng.randint(cfg.min_money // 1000, cfg.max_money // 1000)
+    bad = rng.random() < cfg.bad_input_share
+    lines = [bad_money(rng) for _ in range(rng.choice([1, 1, 1, 2, 3]))] if bad else []
+    lines.append(type_money(n * 1000, rng, rng.random() < cfg.variant_share))
+    return rules.play(lines, rng=rng)
+
+
+PARTS = ("session", "purchase", "tail")  # a whole session, or the part of one that a row keeps
+
+
+def row_part(index: int, split: str, seed: int, cfg: DataConfig) -> str:
+    """Which part of a session row `index` holds: only train rows of the transcript format are cut."""
+    if split != "train" or cfg.format != "transcript" or cfg.purchase_share + cfg.tail_share <= 0:
+        return "session"
+    # a coin of its own: the whole-session rows stay exactly the rows of a build without cut rows
+    coin = random.Random(f"{seed}/{split}/{index}/purchase").random()
+    if coin < cfg.purchase_share:
+        return "purchase"
+    return "tail" if coin < cfg.purchase_share + cfg.tail_share else "session"
+
+
+def cut(segments: list, part: str) -> list:
+    """The segments a `part` row keeps. purchase: up to the first ticket line. tail: from the
+    statistics on, after the count line and the statistics header as context (typed-input kind:
+    never a target; the count line gives the divisor)."""
+    if part == "purchase":
+        return segments[: [s.kind for s in segments].index(Kind.TICKET) + 1]
+    if part == "tail":
+        bought = next(s.text for s in segments if s.text.endswith(Msg.BOUGHT_SUFFIX + "\n"))  # the count line
+        header = max(i for i, s in enumerate(segments) if s.text.startswith("\n" + Msg.STATS_HEADER))
+        return [Segment(bought + segments[header].text, Kind.INPUT)] + segments[header + 1:]
+    return segments
+
+
 def run_to_row(run: Run, forced: str | None, fmt_name: str, tickets_given: bool = False,
-               work_lines: bool = True) -> dict:
+               work_lines: bool = True, part: str = "session") -> dict:
     fmt = get_format(fmt_name)
     segments = fmt.encode(run, work=work_lines)
+    segments = cut(segments, part)
+    tickets = run.tickets[:1] if part == "purchase" else run.tickets  # the tickets its text shows
     counts = run.counts if run.complete else {k: 0 for k in RANK_KEYS}
     # given tickets are context, like typed input: never a target
     kinds = [Kind.INPUT if (tickets_given and s.kind is Kind.TICKET) else s.kind for s in segments]
@@ -276,22 +328,28 @@ def run_to_row(run: Run, forced: str | None, fmt_name: str, tickets_given: bool 
         "lines": [a.line for a in run.attempts],
         "money": run.money,
         "n_tickets": run.n_tickets,
-        "tickets": [list(t) for t in run.tickets],
-        "winning": list(run.winning),
-        "bonus": run.bonus,
+        "tickets": [list(t) for t in tickets],
+        "winning": list(run.winning or ()),
+        "bonus": run.bonus or 0,
         "counts": [counts[k] for k in RANK_KEYS],
-        "prize": run.prize,
-        "rate_tenths": run.rate_tenths,
+        "prize": run.prize if run.complete else 0,
+        "rate_tenths": run.rate_tenths if run.complete else 0,
         "n_bad_inputs": len(run.errors),
         "forced_rank": forced or "",
         "tickets_given": tickets_given,
+        "part": part,
     }
 
 
 def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
     rng = random.Random(f"{seed}/{split}/{index}")
+    part = row_part(index, split, seed, cfg)
+    if part == "purchase":
+        return run_to_row(sample_purchase(rng, cfg), None, cfg.format, part=part)
+    if part == "tail":  # money over the whole range: every divisor 1..100
+        cfg = replace(cfg, small_share=0.0)
     run, forced, given = sample_session(rng, cfg)
-    return run_to_row(run, forced, cfg.format, given, cfg.work_lines)
+    return run_to_row(run, forced, cfg.format, given, cfg.work_lines, part)
 
 
 def fingerprint(split: str, size: int, seed: int, cfg: DataConfig) -> str:
@@ -337,15 +395,17 @@ PAD_KIND = -1
 
 
 def tokenize_rows(batch, tokenizer, max_length: int | None = None) -> dict:
-    """`input_ids` (with EOS) and `kind_ids`: the Kind of the text span where each token starts.
+    """`input_ids` (with EOS) and `kind_ids`: the Kind of the text span where each token starts
+    (the EOS of a row cut short is typed-input kind: not a target).
 
     Tokens never straddle two segments (the formats end segments at a newline or an added
     token; tests check it), so the start offset decides the kind.
     """
     enc = tokenizer(batch["text"], return_offsets_mapping=True, add_special_tokens=True)
+    stops_early = [part == "purchase" for part in batch.get("part") or ["session"] * len(batch["text"])]
     out_ids, out_kinds = [], []
-    for ids, offsets, lengths, kinds in zip(
-        enc["input_ids"], enc["offset_mapping"], batch["segment_lengths"], batch["segment_kinds"]
+    for ids, offsets, lengths, kinds, early in zip(
+        enc["input_ids"], enc["offset_mapping"], batch["segment_lengths"], batch["segment_kinds"], stops_early
     ):
         bounds, pos = [], 0
         for length in lengths:
@@ -360,7 +420,8 @@ def tokenize_rows(batch, tokenizer, max_length: int | None = None) -> dict:
                 seg += 1
             token_kinds.append(KIND_IDS[kinds[seg]])
         ids = ids + [tokenizer.eos_token_id]
-        token_kinds = token_kinds + [KIND_IDS[Kind.PROGRAM.value]]
+        # a row cut short (a purchase row) does not end there: its EOS is context, never a target
+        token_kinds = token_kinds + [KIND_IDS[(Kind.INPUT if early else Kind.PROGRAM).value]]
         if max_length is not None:
             ids, token_kinds = ids[:max_length], token_kinds[:max_length]
         out_ids.append(ids)

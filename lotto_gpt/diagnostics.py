@@ -1,11 +1,13 @@
 """Where a model fails, two ways:
 
 - teacher-forced error rates per token category: which step fails, long before whole sessions
-  do (feasibility notes: measure per position and kind, not only end to end);
+  do (feasibility notes: measure per position and kind, not only end to end); and the greedy
+  ticket count after each amount 1,000..100,000 (`--counts`);
 - the first wrong line of each failed session of an eval run (`first_wrong_line`): the step
   that broke it, since everything after a wrong line is conditioned on it.
 
     python -m lotto_gpt.diagnostics --model runs/x --dataset_dir data/transcript --rows 300
+    python -m lotto_gpt.diagnostics --model runs/x --counts
     python -m lotto_gpt.diagnostics --sessions eval_out/sessions_small.jsonl
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections import Counter
 import torch
 
 from . import rules
-from .data import KIND_IDS, tokenize_rows
+from .data import KIND_IDS, run_to_row, tokenize_rows
 from .formats import Kind, join, transcript
 
 _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
@@ -105,6 +107,34 @@ def token_errors(model, tokenizer, rows, batch_size: int = 8) -> dict:
     report = {c: {"error": errors[c] / totals[c], "tokens": totals[c]} for c in sorted(totals)}
     report["sessions_all_right"] = sessions_ok / n
     return report
+
+
+@torch.no_grad()
+def ticket_counts(model, tokenizer, amounts=range(1_000, 100_001, 1_000)) -> dict:
+    """Greedy ticket count after each plain-typed amount: right when every argmax from the end
+    of the typed line through the `<tN>` of the first ticket is the program's token (teacher
+    forcing on a right prefix is greedy decoding). Counts above 20 are only in the long
+    large-range sessions; this probe asks for them directly (BENCHMARKS.md, session 10)."""
+    model.eval()
+    rows = [run_to_row(rules.play([str(money)], seed=0), None, transcript.NAME, part="purchase")
+            for money in amounts]
+    enc = tokenize_rows({key: [row[key] for row in rows] for key in rows[0]}, tokenizer)
+    right, wrong = Counter(), {}
+    for money, ids, kinds in zip(amounts, enc["input_ids"], enc["kind_ids"]):
+        pred = model(input_ids=torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long))
+        pred = pred.logits[0].argmax(-1).tolist()
+        typed_end = max(i for i, k in enumerate(kinds) if k == KIND_IDS[Kind.INPUT.value] and i < len(ids) - 1)
+        first_ticket = kinds.index(KIND_IDS[Kind.TICKET.value])
+        span = range(typed_end + 1, first_ticket)  # "\n", the count line, `<tN>`
+        group = "up_to_20" if money <= 20_000 else "above_20"
+        right[group, "sessions"] += 1
+        first_wrong = next((t for t in span if pred[t - 1] != ids[t]), None)
+        if first_wrong is None:
+            right[group, "right"] += 1
+        else:  # the first wrong token: expected -> greedy
+            wrong[money] = f"{tokenizer.decode([ids[first_wrong]])!r} -> {tokenizer.decode([pred[first_wrong - 1]])!r}"
+    return {group: {"right": right[group, "right"], "of": right[group, "sessions"]}
+            for group in ("up_to_20", "above_20") if right[group, "sessions"]} | {"wrong": wrong}
 
 
 # ---------------------------------------------------------------- first wrong line (end to end)
@@ -201,6 +231,8 @@ def main(argv=None):
     p.add_argument("--dataset_dir", default="data/transcript")
     p.add_argument("--split", default="validation")
     p.add_argument("--rows", type=int, default=300)
+    p.add_argument("--counts", action="store_true",
+                   help="with --model: the greedy ticket count after each plain amount 1,000..100,000 instead")
     args = p.parse_args(argv)
     if args.sessions:
         try:
@@ -216,6 +248,11 @@ def main(argv=None):
         p.error("give --model (teacher-forced rates) or --sessions (first wrong lines)")
     model = AutoModelForCausalLM.from_pretrained(args.model)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
+    if args.counts:
+        if transcript.IN not in tokenizer.get_vocab():
+            p.error(f"--counts: {args.model} was not trained on the transcript format")
+        print(json.dumps(ticket_counts(model, tokenizer), indent=1, ensure_ascii=False))
+        return
     ds = load_from_disk(args.dataset_dir)[args.split]
     rows = ds.select(range(min(args.rows, len(ds))))[:]
     report = token_errors(model, tokenizer, rows)

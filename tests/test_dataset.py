@@ -113,7 +113,8 @@ def _check_row(row, fmt_name: str) -> rules.Run:
 
 def test_transcript_rows_match_the_rule_engine(transcript_rows):
     complete = 0
-    for row in transcript_rows:
+    sessions = [row for row in transcript_rows if row["part"] == "session"]  # cut rows: see below
+    for row in sessions:
         run = _check_row(row, "transcript")
         complete += run.complete
         # the visible console text is exactly what the program prints for the lines the model
@@ -123,7 +124,92 @@ def test_transcript_rows_match_the_rule_engine(transcript_rows):
             seen = [line for line in row["lines"] if rules.check_length(line) is None]
             assert fmt.to_stdout(row["text"]) == rules.console_text(rules.play(seen, tickets=run.tickets))
             assert rules.rate_line(run.rate_tenths) in row["text"]
-    assert complete == len(transcript_rows)  # every session runs to its end
+    assert complete == len(sessions)  # every session runs to its end
+
+
+# ---------------------------------------------------------------- rows that hold part of a session
+
+
+@pytest.fixture(scope="module")
+def purchase_rows():
+    return build_dataset_dict({"train": 300}, seed=7, cfg=DataConfig(purchase_share=1.0))["train"]
+
+
+@pytest.fixture(scope="module")
+def tail_rows():
+    return build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig(purchase_share=0.0, tail_share=1.0))["train"]
+
+
+def test_a_purchase_row_is_a_session_cut_after_its_first_ticket(purchase_rows):
+    fmt = get_format("transcript")
+    for row in purchase_rows:
+        assert row["part"] == "purchase"
+        first = tuple(row["tickets"][0])
+        run = rules.play(row["lines"], tickets=[first] * row["n_tickets"])  # any tickets after the first
+        assert not run.complete and run.n_tickets == row["n_tickets"] == row["money"] // 1000
+        assert row["n_bad_inputs"] == len(run.errors)
+        assert fmt.to_text(run).startswith(row["text"])
+        assert row["text"].endswith(f"\n{rules.bought_line(run.n_tickets)}\n<t{run.n_tickets}>{rules.format_ticket(first)}\n")
+        assert sum(row["segment_lengths"]) == len(row["text"])
+
+
+def test_purchase_rows_draw_the_money_over_the_whole_range(purchase_rows):
+    money = purchase_rows["money"]
+    assert all(1_000 <= m <= 100_000 for m in money)
+    assert 0.7 < sum(m > 20_000 for m in money) / len(money) < 0.9  # 80 of the 100 amounts
+
+
+def test_purchase_rows_are_typed_with_variants_and_bad_inputs_like_sessions(purchase_rows):
+    typed = [row["lines"][-1] for row in purchase_rows]
+    # half are variants, and about a third of those come out plain (no zeros and no spaces drawn)
+    assert 0.25 < sum(line != str(row["money"]) for line, row in zip(typed, purchase_rows)) / len(typed) < 0.45
+    assert 0.15 < sum(n > 0 for n in purchase_rows["n_bad_inputs"]) / len(purchase_rows) < 0.35
+
+
+def test_a_tail_row_is_the_end_of_a_session_after_its_count_line(tail_rows):
+    fmt = get_format("transcript")
+    for row in tail_rows:
+        run = _replay(row)
+        assert row["counts"] == [run.counts[k] for k in rules.RANK_KEYS] and row["prize"] == run.prize
+        whole = fmt.to_text(run)
+        end = whole[whole.index(f"\n{rules.Msg.STATS_HEADER}\n"):]
+        context = f"{rules.bought_line(run.n_tickets)}\n\n{rules.Msg.STATS_HEADER}\n{rules.Msg.STATS_RULE}\n"
+        assert row["part"] == "tail" and run.complete
+        assert row["text"] == rules.bought_line(run.n_tickets) + "\n" + end
+        assert row["segment_kinds"][0] == Kind.INPUT.value and row["segment_lengths"][0] == len(context)
+        assert rules.rate_line(run.rate_tenths) in row["text"]
+
+
+def test_tail_rows_divide_by_every_ticket_count(tail_rows):
+    assert 0.7 < sum(n > 20 for n in tail_rows["n_tickets"]) / len(tail_rows) < 0.9  # small_share does not apply
+
+
+def test_cut_rows_are_only_in_the_train_split_of_the_transcript_format():
+    for cfg in (DataConfig(purchase_share=1.0), DataConfig(purchase_share=0.0, tail_share=1.0)):
+        built = build_dataset_dict({"train": 20, "validation": 20}, seed=1, cfg=cfg)
+        assert "session" not in built["train"]["part"] and set(built["validation"]["part"]) == {"session"}
+        seed_cfg = replace(cfg, format="seed", max_money=20_000, small_share=1.0)
+        assert set(build_dataset_dict({"train": 20}, seed=1, cfg=seed_cfg)["train"]["part"]) == {"session"}
+
+
+def test_cut_rows_replace_sessions_and_leave_the_others_unchanged(transcript_rows):
+    parts = Counter(transcript_rows["part"])
+    assert abs(parts["purchase"] / len(transcript_rows) - DataConfig().purchase_share) < 0.03  # sd ~0.0085
+    assert abs(parts["tail"] / len(transcript_rows) - DataConfig().tail_share) < 0.03
+    without = build_dataset_dict({"train": 400}, seed=7, cfg=DataConfig(purchase_share=0.0, tail_share=0.0))["train"]
+    assert set(without["part"]) == {"session"}
+    for row, other in zip(transcript_rows, without):
+        if row["part"] == "session":
+            assert row == other
+
+
+def test_the_end_of_a_purchase_row_is_never_a_target(purchase_rows, tail_rows, lotto_tokenizer):
+    from lotto_gpt.data import KIND_IDS, tokenize_rows
+
+    cut = tokenize_rows(purchase_rows[:5], lotto_tokenizer)
+    assert {kinds[-1] for kinds in cut["kind_ids"]} == {KIND_IDS[Kind.INPUT.value]}  # EOS: context only
+    ends = tokenize_rows(tail_rows[:5], lotto_tokenizer)  # a tail row ends where its session ends
+    assert {kinds[-1] for kinds in ends["kind_ids"]} == {KIND_IDS[Kind.PROGRAM.value]}
 
 
 def test_typed_text_is_marked_as_input(transcript_rows):
@@ -158,7 +244,7 @@ def test_forced_rank_rows_contain_a_ticket_of_that_rank(transcript_rows, seed_ro
 def test_forced_rank_share_zero_and_one():
     none = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(forced_rank_share=0.0))["train"]
     assert not any(none["forced_rank"])
-    cfg = DataConfig(forced_rank_share=1.0, given_tickets_share=0.0)
+    cfg = DataConfig(forced_rank_share=1.0, given_tickets_share=0.0, purchase_share=0.0)
     every = build_dataset_dict({"train": 100}, seed=1, cfg=cfg)["train"]
     assert all(every["forced_rank"])
     assert all(sum(c) >= 1 for c in every["counts"])
@@ -166,7 +252,7 @@ def test_forced_rank_share_zero_and_one():
 
 @pytest.fixture(scope="module")
 def given_rows():
-    return build_dataset_dict({"train": 200}, seed=1, cfg=DataConfig(given_tickets_share=1.0))["train"]
+    return build_dataset_dict({"train": 200}, seed=1, cfg=DataConfig(given_tickets_share=1.0, purchase_share=0.0))["train"]
 
 
 def test_given_tickets_rows_match_the_rule_engine(given_rows):
@@ -209,7 +295,7 @@ def test_bad_input_share_is_respected(transcript_rows):
     clean = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(bad_input_share=0.0))["train"]
     assert not any(clean["n_bad_inputs"])
     assert not any("[ERROR]" in t for t in clean["text"])
-    bad = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(bad_input_share=1.0))["train"]
+    bad = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(bad_input_share=1.0, purchase_share=0.0))["train"]
     assert all(n > 0 for n in bad["n_bad_inputs"])
     for row in bad:  # lines over 64 characters are answered by the console shell, not shown
         shown = [e for e in _replay(row).errors if e != rules.Msg.LINE_TOO_LONG]
@@ -243,9 +329,9 @@ def test_without_work_lines_a_row_is_the_console_and_the_ticket_countdown():
     from lotto_gpt import judge
     from lotto_gpt.formats import transcript
 
-    cfg = DataConfig(work_lines=False)
+    cfg = DataConfig(work_lines=False, purchase_share=0.0)  # whole sessions only
     bare = build_dataset_dict({"train": 60}, seed=2, cfg=cfg)["train"]
-    full = build_dataset_dict({"train": 60}, seed=2, cfg=DataConfig())["train"]
+    full = build_dataset_dict({"train": 60}, seed=2, cfg=DataConfig(purchase_share=0.0))["train"]
     assert bare["lines"] == full["lines"] and bare["tickets"] == full["tickets"]
     for b, f in zip(bare, full):
         assert transcript.to_stdout(b["text"]) == transcript.to_stdout(f["text"])

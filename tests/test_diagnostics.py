@@ -10,7 +10,7 @@ from conftest import SPEC_LINES
 
 from lotto_gpt import rules
 from lotto_gpt.data import DataConfig, make_row, tokenize_rows
-from lotto_gpt.diagnostics import categorize, first_wrong_line, first_wrong_lines, main, token_errors
+from lotto_gpt.diagnostics import categorize, first_wrong_line, first_wrong_lines, main, ticket_counts, token_errors
 from lotto_gpt.formats import transcript
 from lotto_gpt.formats.transcript import HIT, MISS, flag_token
 
@@ -64,6 +64,26 @@ def test_flag_errors_are_split_by_the_true_flag(lotto_tokenizer):
     hits, flags = report["flag <o>"]["tokens"], report["flag"]["tokens"]
     assert report["flag"]["error"] == hits / flags < 0.5  # the mixed rate hides it
     assert report["sessions_all_right"] == 0.0
+
+
+def test_a_perfect_model_reads_every_ticket_count_right(lotto_tokenizer):
+    report = ticket_counts(ScriptedModel(len(lotto_tokenizer)), lotto_tokenizer)
+    assert report == {"up_to_20": {"right": 20, "of": 20}, "above_20": {"right": 80, "of": 80}, "wrong": {}}
+
+
+def test_a_count_read_from_one_digit_is_named_with_its_amount(lotto_tokenizer):
+    vocab = lotto_tokenizer.get_vocab()
+    twenty_as_two = ScriptedModel(len(lotto_tokenizer), {vocab["20"]: vocab["2"]})
+    report = ticket_counts(twenty_as_two, lotto_tokenizer, amounts=[2_000, 20_000, 45_000])
+    assert report["wrong"] == {20_000: "'20' -> '2'"}
+    assert report["up_to_20"] == {"right": 1, "of": 2} and report["above_20"] == {"right": 1, "of": 1}
+
+
+def test_a_wrong_ticket_index_after_a_right_count_is_a_wrong_count(lotto_tokenizer):
+    vocab = lotto_tokenizer.get_vocab()
+    report = ticket_counts(ScriptedModel(len(lotto_tokenizer), {vocab["<t45>"]: vocab["<t44>"]}), lotto_tokenizer,
+                           amounts=[45_000])
+    assert report["wrong"] == {45_000: "'<t45>' -> '<t44>'"}
 
 
 # ---------------------------------------------------------------- first wrong line (end to end)
