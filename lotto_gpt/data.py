@@ -10,7 +10,7 @@ import hashlib
 import json
 import random
 import string
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 from . import rules
 from .formats import Kind, Segment, get_format
@@ -62,7 +62,7 @@ class DataConfig:
         default=0.0,
         metadata={"help": "share of train rows that are only the end of a session (transcript only): the ticket "
                           "count line and the statistics header as context, then the statistics, the long "
-                          "division and the rate; money over the whole range. Short, so trained from the start"},
+                          "division and the rate, drawn like the whole sessions. Short, so trained from the start"},
     )
     work_lines: bool = field(
         default=True,
@@ -346,8 +346,6 @@ def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
     part = row_part(index, split, seed, cfg)
     if part == "purchase":
         return run_to_row(sample_purchase(rng, cfg), None, cfg.format, part=part)
-    if part == "tail":  # money over the whole range: every divisor 1..100
-        cfg = replace(cfg, small_share=0.0)
     run, forced, given = sample_session(rng, cfg)
     return run_to_row(run, forced, cfg.format, given, cfg.work_lines, part)
 

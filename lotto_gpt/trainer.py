@@ -44,14 +44,14 @@ class LossArguments:
         default=4.0,
         metadata={"help": "weight of prompts, messages, fixed text: nearly all of it is learned at once, so "
                           "the weight lands on the program's decisions after each typed line ([ERROR] which, "
-                          "or accept); 4 instead of 1: the worst of 3 seeds went from 33.6 to 55.4% of 500 "
+                          "or accept); 4 instead of 1: the worst of 3 seeds went from 33.6 to 55.4 percent of 500 "
                           "sessions fully right (BENCHMARKS.md)"},
     )
     hit_weight: float = field(
         default=1.0,
         metadata={"help": "factor on the weight of the hit flags <oX> and <+X> (transcript format): a bonus hit "
                           "is 1 number in 45 and untied runs wrote it as a miss in 32-80 failed sessions of 500; "
-                          "4 took seeds 2 and 3 from 55.6 / 73.2 to 65.6 / 78.4% (BENCHMARKS.md, session 10)"},
+                          "4 took seeds 2 and 3 from 55.6 / 73.2 to 65.6 / 78.4 percent (BENCHMARKS.md, session 10)"},
     )
 
     def by_kind_id(self) -> torch.Tensor:

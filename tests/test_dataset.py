@@ -180,10 +180,6 @@ def test_a_tail_row_is_the_end_of_a_session_after_its_count_line(tail_rows):
         assert rules.rate_line(run.rate_tenths) in row["text"]
 
 
-def test_tail_rows_divide_by_every_ticket_count(tail_rows):
-    assert 0.7 < sum(n > 20 for n in tail_rows["n_tickets"]) / len(tail_rows) < 0.9  # small_share does not apply
-
-
 def test_cut_rows_are_only_in_the_train_split_of_the_transcript_format():
     for cfg in (DataConfig(purchase_share=1.0), DataConfig(purchase_share=0.0, tail_share=1.0)):
         built = build_dataset_dict({"train": 20, "validation": 20}, seed=1, cfg=cfg)

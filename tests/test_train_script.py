@@ -288,3 +288,16 @@ def test_an_ema_decay_outside_0_1_is_a_usage_error(decay, monkeypatch, capsys):
 @pytest.mark.parametrize("weight", ["0", "-1"])
 def test_a_hit_weight_not_above_0_is_a_usage_error(weight, monkeypatch, capsys):
     assert "--hit_weight must be positive" in usage_error(["--hit_weight", weight], monkeypatch, capsys)
+
+
+def test_help_lists_every_flag_and_exits_0(monkeypatch, capsys):
+    # argparse %-formats each help string: a bare "%" in one (e.g. "78.4%") made --help crash
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for flag in ("--purchase_share", "--tail_share", "--hit_weight", "--program_weight", "--output_dir", "--preset"):
+        assert flag in out
