@@ -222,7 +222,8 @@ class TailWeightedTrainer(Trainer):
         if self.curriculum_samples > 0 and not sequential and "length" in dataset.column_names:
             batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
             seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
-            return CurriculumSampler(dataset["length"], batch, self.curriculum_samples, seed=seed)
+            spread = [part != "session" for part in dataset["part"]] if "part" in dataset.column_names else None
+            return CurriculumSampler(dataset["length"], batch, self.curriculum_samples, seed=seed, spread=spread)
         return super()._get_train_sampler(train_dataset)
 
     def create_scheduler(self, num_training_steps: int, optimizer=None):
@@ -297,16 +298,22 @@ class CurriculumSampler(torch.utils.data.Sampler):
     The first `warmup_samples` rows are drawn from the shortest rows, the allowed length
     rising linearly from the `start_quantile` of the length distribution to the longest;
     the rest of the epoch is length-grouped at random (transformers' own grouping), so
-    padding stays low. Every row appears once per epoch; the order depends only on `seed`.
-    (transformers has no curriculum sampler; `LengthGroupedSampler` only groups.)
+    padding stays low. Rows marked in `spread` (rows that hold only part of a session: they
+    are the shortest of all) stay out of that order and are spread uniformly over the warm-up
+    instead: taken by length, they filled the first steps and were never seen again, and the
+    copy circuits did not form (BENCHMARKS.md, session 11). Every row appears once per epoch;
+    the order depends only on `seed`. (transformers has no curriculum sampler;
+    `LengthGroupedSampler` only groups.)
     """
 
-    def __init__(self, lengths, batch_size: int, warmup_samples: int, seed: int = 0, start_quantile: float = 0.05):
+    def __init__(self, lengths, batch_size: int, warmup_samples: int, seed: int = 0, start_quantile: float = 0.05,
+                 spread=None):
         self.lengths = list(lengths)
         self.batch_size = batch_size
         self.warmup_samples = min(warmup_samples, len(self.lengths))
         self.seed = seed
         self.start_quantile = start_quantile
+        self.spread = [bool(x) for x in spread] if spread is not None else [False] * len(self.lengths)
         self.epoch = 0
 
     def __len__(self):
@@ -319,11 +326,12 @@ class CurriculumSampler(torch.utils.data.Sampler):
         from transformers.trainer_pt_utils import get_length_grouped_indices
 
         g = torch.Generator().manual_seed(self.seed + self.epoch)
-        n = len(self.lengths)
-        by_length = sorted(range(n), key=lambda i: (self.lengths[i], i))
-        used = torch.zeros(n, dtype=torch.bool)
+        main = [i for i, spread in enumerate(self.spread) if not spread]
+        n = len(main)
+        by_length = sorted(main, key=lambda i: (self.lengths[i], i))
+        used = torch.tensor(self.spread, dtype=torch.bool)
         warmup, first_unused = [], 0
-        for k in range(self.warmup_samples):
+        for k in range(min(self.warmup_samples, n)):
             frac = self.start_quantile + (1 - self.start_quantile) * k / max(1, self.warmup_samples)
             limit = max(1, int(frac * n))
             i = None
@@ -342,7 +350,15 @@ class CurriculumSampler(torch.utils.data.Sampler):
         chunk = self.batch_size * 8
         warmup = [i for s in range(0, len(warmup), chunk)
                   for i in sorted(warmup[s:s + chunk], key=lambda i: -self.lengths[i])]
-        rest = [i for i in range(n) if not used[i]]
+        rest = [i for i in range(len(self.lengths)) if not used[i]]
         rest_lengths = [self.lengths[i] for i in rest]
         grouped = get_length_grouped_indices(rest_lengths, self.batch_size, generator=g) if rest else []
-        return iter(warmup + [rest[j] for j in grouped])
+        order = warmup + [rest[j] for j in grouped]
+        spread = [i for i, x in enumerate(self.spread) if x]
+        if not spread:
+            return iter(order)
+        # each spread row goes just before a uniformly drawn row of the warm-up
+        rows = [spread[j] for j in torch.randperm(len(spread), generator=g).tolist()]
+        slots = torch.randint(max(1, len(warmup)), (len(rows),), generator=g).tolist()
+        keyed = [(p, 1, i) for p, i in enumerate(order)] + [(slot, 0, i) for slot, i in zip(slots, rows)]
+        return iter(i for _, _, i in sorted(keyed))

@@ -35,3 +35,35 @@ def test_the_warmup_starts_with_the_shortest_rows():
 def test_without_warmup_it_is_plain_length_grouping():
     data = lengths(300)
     assert sorted(CurriculumSampler(data, 8, 0, seed=0)) == list(range(300))
+
+
+def _with_short_cut_rows(n=5000, cut=300):
+    data = lengths(n)
+    spread = [i < cut for i in range(n)]
+    return [10 if s else x for x, s in zip(data, spread)], spread  # cut rows: shorter than any session
+
+
+def test_spread_rows_appear_once_each_within_the_warmup():
+    data, spread = _with_short_cut_rows()
+    order = list(CurriculumSampler(data, 8, 2000, seed=0, spread=spread))
+    assert sorted(order) == list(range(len(data)))
+    positions = [p for p, i in enumerate(order) if spread[i]]
+    assert len(positions) == 300 and max(positions) < 2000 + 300
+
+
+def test_spread_rows_do_not_fill_the_first_steps_but_come_uniformly():
+    data, spread = _with_short_cut_rows()
+    order = list(CurriculumSampler(data, 8, 2000, seed=0, spread=spread))
+    positions = [p for p, i in enumerate(order) if spread[i]]
+    # by length alone they would be the first 300 rows; spread, ~300/2300 of each stretch
+    assert sum(p < 100 for p in positions) < 30
+    early, late = sum(p < 1150 for p in positions), sum(p >= 1150 for p in positions)
+    assert abs(early - late) < 60  # sd ~17
+
+
+def test_the_sessions_keep_their_curriculum_around_the_spread_rows():
+    data, spread = _with_short_cut_rows()
+    order = [i for i in CurriculumSampler(data, 8, 2000, seed=0, spread=spread) if not spread[i]]
+    sessions = [x for x, s in zip(data, spread) if not s]
+    cutoff = sorted(sessions)[len(sessions) // 10]
+    assert all(data[i] <= cutoff for i in order[:40])
