@@ -6,6 +6,7 @@ Everything runs the real `TailWeightedTrainer` on a 1-layer, 32-wide model (a fe
 from __future__ import annotations
 
 import copy
+import functools
 import math
 
 import pytest
@@ -413,3 +414,18 @@ def test_the_weight_average_of_a_long_run_forgets_its_first_steps_at_the_full_de
         model.weight.fill_(3.0)
     average.on_step_end(None, None, None, model=model)
     assert average.averaged.module.weight.item() == pytest.approx(0.9 * 1.0 + 0.1 * 3.0)
+
+
+def test_the_curriculum_spreads_the_rows_that_hold_part_of_a_session(tok, tmp_path):
+    from lotto_gpt.trainer import CurriculumSampler
+
+    raw = build_dataset_dict({"train": 40}, seed=0, cfg=DataConfig(max_money=10_000, purchase_share=0.3))["train"]
+    # as train.py tokenizes: "part" stays beside the tokens
+    train = raw.map(tokenize_rows, batched=True, fn_kwargs={"tokenizer": tok},
+                    remove_columns=[c for c in raw.column_names if c != "part"])
+    trainer = make_trainer(build_model(TINY, tok, seed=0), tok, tmp_path, train=train,
+                           train_sampling_strategy="random", cls=functools.partial(TailWeightedTrainer,
+                                                                                  curriculum_samples=20))
+    sampler = trainer._get_train_sampler()
+    assert isinstance(sampler, CurriculumSampler)
+    assert sampler.spread == [part != "session" for part in raw["part"]] and any(sampler.spread)
