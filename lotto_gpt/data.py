@@ -59,6 +59,13 @@ class DataConfig:
                           "session 10). The curriculum spreads these rows over its warm-up (taken first, as the "
                           "shortest rows, they wrecked the runs: session 11)"},
     )
+    purchase_tickets: int = field(
+        default=1,
+        metadata={"help": "ticket lines a purchase row keeps (all when fewer are bought). Above 1 the rows also "
+                          "teach the countdown step <tN> -> <tN-1> for N over 20, which otherwise only the long "
+                          "sessions carry: with 1, large-suite runs wrote <t63> then <t13> (BENCHMARKS.md, session "
+                          "11). Values above 1 are not measured yet"},
+    )
     tail_share: float = field(
         default=0.0,
         metadata={"help": "share of train rows that are only the end of a session (transcript only): the ticket "
@@ -299,12 +306,13 @@ def row_part(index: int, split: str, seed: int, cfg: DataConfig) -> str:
     return "tail" if coin < cfg.purchase_share + cfg.tail_share else "session"
 
 
-def cut(segments: list, part: str) -> list:
-    """The segments a `part` row keeps. purchase: up to the first ticket line. tail: from the
+def cut(segments: list, part: str, purchase_tickets: int = 1) -> list:
+    """The segments a `part` row keeps. purchase: up to the `purchase_tickets`-th ticket line. tail: from the
     statistics on, after the count line and the statistics header as context (typed-input kind:
     never a target; the count line gives the divisor)."""
     if part == "purchase":
-        return segments[: [s.kind for s in segments].index(Kind.TICKET) + 1]
+        ticket_lines = [i for i, s in enumerate(segments) if s.kind is Kind.TICKET]
+        return segments[: ticket_lines[min(purchase_tickets, len(ticket_lines)) - 1] + 1]
     if part == "tail":
         bought = next(s.text for s in segments if s.text.endswith(Msg.BOUGHT_SUFFIX + "\n"))  # the count line
         header = max(i for i, s in enumerate(segments) if s.text.startswith("\n" + Msg.STATS_HEADER))
@@ -313,11 +321,11 @@ def cut(segments: list, part: str) -> list:
 
 
 def run_to_row(run: Run, forced: str | None, fmt_name: str, tickets_given: bool = False,
-               work_lines: bool = True, part: str = "session") -> dict:
+               work_lines: bool = True, part: str = "session", purchase_tickets: int = 1) -> dict:
     fmt = get_format(fmt_name)
     segments = fmt.encode(run, work=work_lines)
-    segments = cut(segments, part)
-    tickets = run.tickets[:1] if part == "purchase" else run.tickets  # the tickets its text shows
+    segments = cut(segments, part, purchase_tickets)
+    tickets = run.tickets[:purchase_tickets] if part == "purchase" else run.tickets  # the tickets its text shows
     counts = run.counts if run.complete else {k: 0 for k in RANK_KEYS}
     # given tickets are context, like typed input: never a target
     kinds = [Kind.INPUT if (tickets_given and s.kind is Kind.TICKET) else s.kind for s in segments]
@@ -345,7 +353,7 @@ def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
     rng = random.Random(f"{seed}/{split}/{index}")
     part = row_part(index, split, seed, cfg)
     if part == "purchase":
-        return run_to_row(sample_purchase(rng, cfg), None, cfg.format, part=part)
+        return run_to_row(sample_purchase(rng, cfg), None, cfg.format, part=part, purchase_tickets=cfg.purchase_tickets)
     run, forced, given = sample_session(rng, cfg)
     return run_to_row(run, forced, cfg.format, given, cfg.work_lines, part)
 

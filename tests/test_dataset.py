@@ -153,6 +153,18 @@ def test_a_purchase_row_is_a_session_cut_after_its_first_ticket(purchase_rows):
         assert sum(row["segment_lengths"]) == len(row["text"])
 
 
+def test_a_purchase_row_can_keep_more_ticket_lines_for_the_countdown():
+    cfg = DataConfig(purchase_share=1.0, purchase_tickets=3)
+    fmt = get_format("transcript")
+    for row in build_dataset_dict({"train": 60}, seed=3, cfg=cfg)["train"]:
+        kept = min(3, row["n_tickets"])
+        assert len(row["tickets"]) == kept
+        run = rules.play(row["lines"], tickets=[tuple(t) for t in row["tickets"]] + [tuple(row["tickets"][0])] * (row["n_tickets"] - kept))
+        assert fmt.to_text(run).startswith(row["text"])
+        last = row["n_tickets"] - kept + 1
+        assert row["text"].endswith(f"<t{last}>{rules.format_ticket(tuple(row['tickets'][-1]))}\n")
+
+
 def test_purchase_rows_draw_the_money_over_the_whole_range(purchase_rows):
     money = purchase_rows["money"]
     assert all(1_000 <= m <= 100_000 for m in money)
@@ -452,6 +464,10 @@ def test_overwrite_swaps_in_only_after_success(tmp_path, monkeypatch):
         (["--forced_rank_share", "-0.1"], "forced_rank_share must be a fraction in 0..1"),
         (["--small_share", "2"], "small_share"),
         (["--variant_share", "-1"], "variant_share"),
+        (["--purchase_share", "1.5"], "purchase_share must be a fraction in 0..1"),
+        (["--tail_share", "-0.2"], "tail_share must be a fraction in 0..1"),
+        (["--purchase_share", "0.6", "--tail_share", "0.6"], "must be at most 1"),
+        (["--purchase_tickets", "0"], "--purchase_tickets must be at least 1"),
         (["--format", "yaml"], "--format must be one of"),
         (["--train_size", "0"], "train_size"),
         (["--test_size", "-3"], "test_size must be >= 0"),
