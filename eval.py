@@ -123,7 +123,7 @@ def _rejected(stage: str, line: str, winning) -> bool:
 def bad_lines(stage: str, rng: random.Random, winning=None) -> list[str]:
     """1-3 lines the program rejects at `stage`: training kinds and novel ones, half and half."""
     out = []
-    for _ in range(rng.choice([1, 1, 1, 2, 3])):
+    for _ in range(rng.choice(data.BAD_LINE_REPEATS)):
         for _ in range(50):
             if rng.random() < 0.5:
                 line = {"money": lambda: data.bad_money(rng), "winning": lambda: data.bad_winning(rng),

@@ -17,6 +17,7 @@ from .formats import Kind, Segment, get_format
 from .rules import RANK_KEYS, NUMBERS, Msg, Run, Stage
 
 FORCEABLE_RANKS = ("3", "4", "5", "5b", "6")
+BAD_LINE_REPEATS = (1, 1, 1, 2, 3)  # how many bad lines a bad stage gets, drawn with rng.choice
 DATA_VERSION = 8  # bump when the sampling, a default share or a format changes
 BUILD_INFO = "build_info.json"  # saved beside a built dataset: see build_info()
 
@@ -271,7 +272,7 @@ def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None
     bad_stages = set(rng.sample(list(stages), rng.randint(1, 3))) if bad else set()
     for stage in rules.STAGES:
         if stage in bad_stages:
-            lines += [stages[stage]() for _ in range(rng.choice([1, 1, 1, 2, 3]))]
+            lines += [stages[stage]() for _ in range(rng.choice(BAD_LINE_REPEATS))]
         variant = cfg.format == "transcript" and rng.random() < cfg.variant_share
         if stage is Stage.MONEY:
             lines.append(type_money(n * 1000, rng, variant))
@@ -289,7 +290,7 @@ def sample_purchase(rng: random.Random, cfg: DataConfig) -> Run:
     """The run up to the purchase: money over the whole range, typed like in `sample_session`."""
     n = rng.randint(cfg.min_money // 1000, cfg.max_money // 1000)
     bad = rng.random() < cfg.bad_input_share
-    lines = [bad_money(rng) for _ in range(rng.choice([1, 1, 1, 2, 3]))] if bad else []
+    lines = [bad_money(rng) for _ in range(rng.choice(BAD_LINE_REPEATS))] if bad else []
     lines.append(type_money(n * 1000, rng, rng.random() < cfg.variant_share))
     return rules.play(lines, rng=rng)
 
