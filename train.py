@@ -29,7 +29,8 @@ from transformers import (
 
 from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict, build_info, tokenize_rows
 from lotto_gpt.formats import get_format
-from lotto_gpt.integrity import CorruptFileError, DatasetFileError, check_checkpoint_dir, check_dataset_dir
+from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, DatasetFileError, check_checkpoint_dir,
+                                 check_dataset_dir)
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
 from lotto_gpt.tokenizer import build_tokenizer
 from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage, WeightedCollator
@@ -196,6 +197,13 @@ def main(argv=None):
     choose_precision(training_args)
     if isinstance(training_args.resume_from_checkpoint, str) and training_args.resume_from_checkpoint:
         check_checkpoint_dir(training_args.resume_from_checkpoint)  # before anything is built or written
+        averaged = os.path.join(training_args.resume_from_checkpoint, WeightAverage.FILE)
+        if script.ema_decay and not os.path.exists(averaged):
+            # the average is written after the Trainer's own files: a kill in between leaves this folder
+            # without it, and resuming would silently restart the average
+            raise CheckpointFileError(averaged, "missing: the run stopped while saving this checkpoint (the weight "
+                                                "average is written last); resume from the one before it, or "
+                                                "pass --ema_decay 0")
     fmt = get_format(data_cfg.format)
     raw = load_or_build_data(data_args, data_cfg, training_args)
 

@@ -508,6 +508,21 @@ def test_resume_from_a_corrupt_checkpoint_names_the_file_before_anything_runs(
     assert not (tmp_path / "no_data").exists()  # and no dataset was built first
 
 
+def test_resume_with_a_weight_average_from_a_checkpoint_without_one_is_refused(train_script, checkpoint, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    ckpt = run / checkpoint.name
+    shutil.copytree(checkpoint, ckpt)  # whole Trainer files, no ema.safetensors: cut while saving
+    before = _snapshot(run)
+    argv = ["--dataset_dir", str(tmp_path / "no_data"), "--output_dir", str(run), "--report_to", "none",
+            "--use_cpu", "--ema_decay", "0.9", "--resume_from_checkpoint", str(ckpt)]
+    with pytest.raises(CheckpointFileError) as info:
+        train_script.main(argv)
+    assert info.value.path == str(ckpt / "ema.safetensors") and "resume from the one before it" in str(info.value)
+    assert _snapshot(run) == before and not (tmp_path / "no_data").exists()
+
+
 def test_train_script_prints_one_line_and_exits_2(train_script, checkpoint, tmp_path, capsys):
     """The script's entry point (its `__main__` block, run in-process): one line naming the file, exit 2."""
     import runpy

@@ -125,8 +125,18 @@ def test_train_builds_data_and_writes_a_loadable_model(tmp_path):
 # ---------------------------------------------------------------- resume after SIGKILL
 
 def _complete_checkpoints(output_dir: Path) -> list[Path]:
-    """Checkpoints whose trainer_state.json (the last file the Trainer writes) exists."""
-    found = [p for p in output_dir.glob("checkpoint-*") if (p / "trainer_state.json").exists()]
+    """Checkpoints whose trainer_state.json (the last file the Trainer writes) is whole and whose weight
+    average (written after it) exists: a file that only exists may still be being written (a kill there
+    left it empty, and the resume rightly refused it)."""
+    def whole(path: Path) -> bool:
+        try:
+            json.loads(path.read_text())
+            return True
+        except (OSError, ValueError):
+            return False
+
+    found = [p for p in output_dir.glob("checkpoint-*")
+             if whole(p / "trainer_state.json") and (p / "ema.safetensors").exists()]
     return sorted(found, key=lambda p: int(p.name.split("-")[1]))
 
 
