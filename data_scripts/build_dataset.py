@@ -31,7 +31,7 @@ from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_d
 from lotto_gpt.formats import FORMAT_NAMES  # noqa: E402
 
 SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share", "given_tickets_share",
-                "purchase_share", "tail_share")
+                "purchase_share", "tail_share", "draw_share")
 
 
 @dataclass
@@ -89,8 +89,9 @@ def validate(parser, cfg: DataConfig, args: BuildArguments) -> None:
         value = getattr(cfg, name)
         if not 0.0 <= value <= 1.0:
             problems.append(f"--{name} must be a fraction in 0..1 (got {value})")
-    if cfg.purchase_share + cfg.tail_share > 1.0:
-        problems.append(f"--purchase_share + --tail_share must be at most 1 (got {cfg.purchase_share + cfg.tail_share})")
+    cut = cfg.purchase_share + cfg.tail_share + cfg.draw_share
+    if cut > 1.0:
+        problems.append(f"--purchase_share + --tail_share + --draw_share must be at most 1 (got {cut})")
     if cfg.purchase_tickets < 1:
         problems.append(f"--purchase_tickets must be at least 1 (got {cfg.purchase_tickets})")
     for name in ("train_size", "validation_size", "test_size"):

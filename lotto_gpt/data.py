@@ -18,6 +18,8 @@ from .rules import RANK_KEYS, NUMBERS, Msg, Run, Stage
 
 FORCEABLE_RANKS = ("3", "4", "5", "5b", "6")
 BAD_LINE_REPEATS = (1, 1, 1, 2, 3)  # how many bad lines a bad stage gets, drawn with rng.choice
+DRAW_EPISODES = 4  # draw episodes in one draw row: about a short session's length, so little padding beside one
+DRAW_BAD_SHARE = 0.5  # share of draw episodes with bad lines (whole sessions: --bad_input_share)
 DATA_VERSION = 8  # bump when the sampling, a default share or a format changes
 BUILD_INFO = "build_info.json"  # saved beside a built dataset: see build_info()
 
@@ -73,6 +75,15 @@ class DataConfig:
                           "count line and the statistics header as context, then the statistics, the long "
                           "division and the rate, drawn like the whole sessions; spread over the curriculum's "
                           "warm-up. 0.05 did not help on two seeds (BENCHMARKS.md, session 11)"},
+    )
+    draw_share: float = field(
+        default=0.0,
+        metadata={"help": "share of train rows that hold only draw inputs (transcript only): "
+                          f"{DRAW_EPISODES} episodes, each the winning-number prompt as context, the typed winning "
+                          "line and bonus line (variants at --variant_share, bad lines in half the episodes) with "
+                          "the program's answers and the draw restated; spread over the curriculum's warm-up. For "
+                          "the seeds that never learn to restate a typed variant or to refuse a bonus equal to a "
+                          "winning number (BENCHMARKS.md, sessions 10-11)"},
     )
     work_lines: bool = field(
         default=True,
@@ -245,6 +256,25 @@ def bad_bonus(winning, rng: random.Random) -> str:
 
 # ---------------------------------------------------------------- sessions
 
+def type_lines(money: int, winning, bonus: int, bad_stages: set, rng: random.Random, cfg: DataConfig) -> list[str]:
+    """What a user types for these inputs: bad lines first at each stage of `bad_stages`, each valid
+    input typed as a variant at `cfg.variant_share` (transcript only)."""
+    bad_line = {Stage.MONEY: lambda: bad_money(rng), Stage.WINNING: lambda: bad_winning(rng),
+                Stage.BONUS: lambda: bad_bonus(winning, rng)}
+    lines = []
+    for stage in rules.STAGES:
+        if stage in bad_stages:
+            lines += [bad_line[stage]() for _ in range(rng.choice(BAD_LINE_REPEATS))]
+        variant = cfg.format == "transcript" and rng.random() < cfg.variant_share
+        if stage is Stage.MONEY:
+            lines.append(type_money(money, rng, variant))
+        elif stage is Stage.WINNING:
+            lines.append(type_numbers(winning, rng, variant))
+        else:
+            lines.append(type_number(bonus, rng, variant))
+    return lines
+
+
 def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None, bool]:
     """One complete run, the rank forced into its draw (None: independent draw), and whether
     its tickets are given (then they are not learned)."""
@@ -266,20 +296,8 @@ def sample_session(rng: random.Random, cfg: DataConfig) -> tuple[Run, str | None
         winning, bonus = uniform_draw(rng)
 
     bad = cfg.format == "transcript" and rng.random() < cfg.bad_input_share
-    lines = []
-    stages = {Stage.MONEY: lambda: bad_money(rng), Stage.WINNING: lambda: bad_winning(rng),
-              Stage.BONUS: lambda: bad_bonus(winning, rng)}
-    bad_stages = set(rng.sample(list(stages), rng.randint(1, 3))) if bad else set()
-    for stage in rules.STAGES:
-        if stage in bad_stages:
-            lines += [stages[stage]() for _ in range(rng.choice(BAD_LINE_REPEATS))]
-        variant = cfg.format == "transcript" and rng.random() < cfg.variant_share
-        if stage is Stage.MONEY:
-            lines.append(type_money(n * 1000, rng, variant))
-        elif stage is Stage.WINNING:
-            lines.append(type_numbers(winning, rng, variant))
-        else:
-            lines.append(type_number(bonus, rng, variant))
+    bad_stages = set(rng.sample(list(rules.STAGES), rng.randint(1, 3))) if bad else set()
+    lines = type_lines(n * 1000, winning, bonus, bad_stages, rng, cfg)
     run = rules.play(lines, tickets=tickets)
     # a "bad" line can be accepted by chance (e.g. a random number that happens to be valid)
     # the run is still a correct run of the program: keep it, its attempts say what happened
@@ -295,16 +313,30 @@ def sample_purchase(rng: random.Random, cfg: DataConfig) -> Run:
     return rules.play(lines, rng=rng)
 
 
+def sample_draw_episode(rng: random.Random, cfg: DataConfig) -> Run:
+    """A run whose draw inputs are typed like in `sample_session`, bad lines at `DRAW_BAD_SHARE`
+    (the money and the ticket are only there to make it a run: a draw row cuts them away)."""
+    winning, bonus = uniform_draw(rng)
+    bad_stages = set()
+    if rng.random() < DRAW_BAD_SHARE:
+        bad_stages = set(rng.sample([Stage.WINNING, Stage.BONUS], rng.randint(1, 2)))
+    lines = type_lines(rules.TICKET_PRICE, winning, bonus, bad_stages, rng, cfg)
+    return rules.play(lines, tickets=[rules.issue_ticket(rng)])
+
+
 def row_part(index: int, split: str, seed: int, cfg: DataConfig) -> str:
-    """Which part of a session row `index` holds: "session" (all of it), "purchase" or "tail" (see
-    `cut`). Only train rows of the transcript format are cut."""
-    if split != "train" or cfg.format != "transcript" or cfg.purchase_share + cfg.tail_share <= 0:
+    """Which part of a session row `index` holds: "session" (all of it), "purchase", "tail" (see
+    `cut`) or "draw" (draw episodes, `draw_row`). Only train rows of the transcript format are cut."""
+    shares = (("purchase", cfg.purchase_share), ("tail", cfg.tail_share), ("draw", cfg.draw_share))
+    if split != "train" or cfg.format != "transcript" or sum(share for _, share in shares) <= 0:
         return "session"
     # a coin of its own: the whole-session rows stay exactly the rows of a build without cut rows
     coin = random.Random(f"{seed}/{split}/{index}/purchase").random()
-    if coin < cfg.purchase_share:
-        return "purchase"
-    return "tail" if coin < cfg.purchase_share + cfg.tail_share else "session"
+    for part, share in shares:
+        if coin < share:
+            return part
+        coin -= share
+    return "session"
 
 
 def cut(segments: list, part: str, purchase_tickets: int = 1) -> list:
@@ -314,6 +346,12 @@ def cut(segments: list, part: str, purchase_tickets: int = 1) -> list:
     if part == "purchase":
         ticket_lines = [i for i, s in enumerate(segments) if s.kind is Kind.TICKET]
         return segments[: ticket_lines[min(purchase_tickets, len(ticket_lines)) - 1] + 1]
+    if part == "draw":  # the winning-number prompt (context) to the draw restated with its bonus
+        start = next(i for i, s in enumerate(segments) if Msg.ASK_WINNING in s.text)
+        end = next(i for i, s in enumerate(segments) if s.kind is Kind.WORK and "<b" in s.text)
+        restated = segments[end].text.split("\n", 1)[0] + "\n"  # the match lines follow in the same segment
+        return [Segment(segments[start].text.lstrip("\n"), Kind.INPUT), *segments[start + 1:end],
+                Segment(restated, Kind.WORK)]
     if part == "tail":
         bought = next(s.text for s in segments if s.text.endswith(Msg.BOUGHT_SUFFIX + "\n"))  # the count line
         header = max(i for i, s in enumerate(segments) if s.text.startswith("\n" + Msg.STATS_HEADER))
@@ -350,11 +388,27 @@ def run_to_row(run: Run, forced: str | None, fmt_name: str, tickets_given: bool 
     }
 
 
+def draw_row(rng: random.Random, cfg: DataConfig) -> dict:
+    """`DRAW_EPISODES` draw episodes in one row (the structured fields: the last episode's draw, no
+    tickets; `lines` holds every episode's typed draw lines)."""
+    runs = [sample_draw_episode(rng, cfg) for _ in range(DRAW_EPISODES)]
+    rows = [run_to_row(run, None, cfg.format, part="draw") for run in runs]
+    row = {**rows[-1], "money": 0, "n_tickets": 0, "tickets": []}
+    row["text"] = "".join(r["text"] for r in rows)
+    for key in ("segment_lengths", "segment_kinds"):
+        row[key] = [x for r in rows for x in r[key]]
+    row["lines"] = [line for run in runs for line in [a.line for a in run.attempts][1:]]  # without the money
+    row["n_bad_inputs"] = sum(r["n_bad_inputs"] for r in rows)
+    return row
+
+
 def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
     rng = random.Random(f"{seed}/{split}/{index}")
     part = row_part(index, split, seed, cfg)
     if part == "purchase":
         return run_to_row(sample_purchase(rng, cfg), None, cfg.format, part=part, purchase_tickets=cfg.purchase_tickets)
+    if part == "draw":
+        return draw_row(rng, cfg)
     run, forced, given = sample_session(rng, cfg)
     return run_to_row(run, forced, cfg.format, given, cfg.work_lines, part)
 
@@ -399,6 +453,7 @@ def build_dataset_dict(sizes: dict[str, int], seed: int, cfg: DataConfig, num_pr
 
 KIND_IDS = {kind.value: i for i, kind in enumerate(Kind)}  # input 0, program 1, ticket 2, work 3, tail 4
 PAD_KIND = -1
+CUT_SHORT = ("purchase", "draw")  # parts whose row stops before the session's end: their EOS is no target
 
 
 def tokenize_rows(batch, tokenizer, max_length: int | None = None) -> dict:
@@ -409,7 +464,7 @@ def tokenize_rows(batch, tokenizer, max_length: int | None = None) -> dict:
     token; tests check it), so the start offset decides the kind.
     """
     enc = tokenizer(batch["text"], return_offsets_mapping=True, add_special_tokens=True)
-    stops_early = [part == "purchase" for part in batch.get("part") or ["session"] * len(batch["text"])]
+    stops_early = [part in CUT_SHORT for part in batch.get("part") or ["session"] * len(batch["text"])]
     out_ids, out_kinds = [], []
     for ids, offsets, lengths, kinds, early in zip(
         enc["input_ids"], enc["offset_mapping"], batch["segment_lengths"], batch["segment_kinds"], stops_early
@@ -427,7 +482,7 @@ def tokenize_rows(batch, tokenizer, max_length: int | None = None) -> dict:
                 seg += 1
             token_kinds.append(KIND_IDS[kinds[seg]])
         ids = ids + [tokenizer.eos_token_id]
-        # a row cut short (a purchase row) does not end there: its EOS is context, never a target
+        # a row cut short (purchase, draw) does not end there: its EOS is context, never a target
         token_kinds = token_kinds + [KIND_IDS[(Kind.INPUT if early else Kind.PROGRAM).value]]
         if max_length is not None:
             ids, token_kinds = ids[:max_length], token_kinds[:max_length]

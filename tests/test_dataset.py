@@ -20,7 +20,7 @@ import pytest
 from datasets import DatasetDict, load_from_disk
 
 from lotto_gpt import data, rules
-from lotto_gpt.data import DataConfig, build_dataset_dict, fingerprint
+from lotto_gpt.data import DRAW_EPISODES, DataConfig, build_dataset_dict, fingerprint
 from lotto_gpt.formats import Kind, get_format
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,8 +192,61 @@ def test_a_tail_row_is_the_end_of_a_session_after_its_count_line(tail_rows):
         assert rules.rate_line(run.rate_tenths) in row["text"]
 
 
+@pytest.fixture(scope="module")
+def draw_rows():
+    return build_dataset_dict({"train": 100}, seed=7, cfg=DataConfig(purchase_share=0.0, draw_share=1.0))["train"]
+
+
+def _draw_episodes(typed: list[str]) -> list:
+    """The typed draw lines of a draw row split back into runs, one per episode."""
+    runs, start = [], 0
+    while start < len(typed):
+        end = next(k for k in range(start + 1, len(typed) + 1)
+                   if rules.play(["1000", *typed[start:k]], tickets=[(1, 2, 3, 4, 5, 6)]).complete)
+        runs.append(rules.play(["1000", *typed[start:end]], tickets=[(1, 2, 3, 4, 5, 6)]))
+        start = end
+    return runs
+
+
+def test_a_draw_row_is_draw_episodes_each_the_programs_text_from_the_winning_prompt_to_the_restated_bonus(draw_rows):
+    fmt = get_format("transcript")
+    for row in draw_rows:
+        runs = _draw_episodes(row["lines"])
+        assert row["part"] == "draw" and len(runs) == DRAW_EPISODES
+        expected = ""
+        for run in runs:
+            whole = fmt.to_text(run)
+            restated = "".join(f"<d{n}>" for n in run.winning) + f"<b{run.bonus}>\n"
+            expected += whole[whole.index(rules.Msg.ASK_WINNING):whole.index(restated) + len(restated)]
+        assert row["text"] == expected
+        assert row["winning"] == list(runs[-1].winning) and row["bonus"] == runs[-1].bonus
+        assert row["n_bad_inputs"] == sum(len(run.errors) for run in runs) and row["tickets"] == []
+        assert sum(row["segment_lengths"]) == len(row["text"])
+
+
+def test_each_draw_episode_starts_with_its_prompt_as_context(draw_rows):
+    for row in draw_rows.select(range(20)):
+        pos, starts = 0, []
+        for length, kind in zip(row["segment_lengths"], row["segment_kinds"]):
+            if row["text"][pos:pos + length] == rules.Msg.ASK_WINNING + "\n":
+                starts.append(kind)
+            pos += length
+        assert starts == [Kind.INPUT.value] * DRAW_EPISODES
+
+
+def test_draw_episodes_hold_variants_bad_lines_and_bonus_duplicates(draw_rows):
+    runs = [run for row in draw_rows for run in _draw_episodes(row["lines"])]
+    assert 0.4 < sum(bool(run.errors) for run in runs) / len(runs) < 0.6  # DRAW_BAD_SHARE
+    typed_winning = [next(a.line for a in run.attempts if a.stage is rules.Stage.WINNING and a.error is None) for run in runs]
+    # --variant_share 0.5; six numbers almost never all come out plain
+    assert 0.4 < sum(line != ",".join(map(str, run.winning)) for line, run in zip(typed_winning, runs)) / len(runs) < 0.6
+    errors = [error for run in runs for error in run.errors]
+    assert rules.Msg.BONUS_DUPLICATE in errors and rules.Msg.WINNING_DUPLICATE in errors
+
+
 def test_cut_rows_are_only_in_the_train_split_of_the_transcript_format():
-    for cfg in (DataConfig(purchase_share=1.0), DataConfig(purchase_share=0.0, tail_share=1.0)):
+    for cfg in (DataConfig(purchase_share=1.0), DataConfig(purchase_share=0.0, tail_share=1.0),
+                DataConfig(purchase_share=0.0, draw_share=1.0)):
         built = build_dataset_dict({"train": 20, "validation": 20}, seed=1, cfg=cfg)
         assert "session" not in built["train"]["part"] and set(built["validation"]["part"]) == {"session"}
         seed_cfg = replace(cfg, format="seed", max_money=20_000, small_share=1.0)
@@ -211,11 +264,20 @@ def test_cut_rows_replace_sessions_and_leave_the_others_unchanged(transcript_row
             assert row == other
 
 
-def test_the_end_of_a_purchase_row_is_never_a_target(purchase_rows, tail_rows, lotto_tokenizer):
+def test_draw_rows_replace_sessions_and_leave_the_others_unchanged():
+    with_draws = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig(draw_share=0.3))["train"]
+    without = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig())["train"]
+    assert 0.2 < Counter(with_draws["part"])["draw"] / 200 < 0.4
+    for row, other in zip(with_draws, without):
+        assert row == other or row["part"] == "draw"
+
+
+def test_the_end_of_a_purchase_or_draw_row_is_never_a_target(purchase_rows, draw_rows, tail_rows, lotto_tokenizer):
     from lotto_gpt.data import KIND_IDS, tokenize_rows
 
-    cut = tokenize_rows(purchase_rows[:5], lotto_tokenizer)
-    assert {kinds[-1] for kinds in cut["kind_ids"]} == {KIND_IDS[Kind.INPUT.value]}  # EOS: context only
+    for rows in (purchase_rows, draw_rows):
+        cut = tokenize_rows(rows[:5], lotto_tokenizer)
+        assert {kinds[-1] for kinds in cut["kind_ids"]} == {KIND_IDS[Kind.INPUT.value]}  # EOS: context only
     ends = tokenize_rows(tail_rows[:5], lotto_tokenizer)  # a tail row ends where its session ends
     assert {kinds[-1] for kinds in ends["kind_ids"]} == {KIND_IDS[Kind.PROGRAM.value]}
 
@@ -468,6 +530,8 @@ def test_overwrite_swaps_in_only_after_success(tmp_path, monkeypatch):
         (["--tail_share", "-0.2"], "tail_share must be a fraction in 0..1"),
         (["--purchase_share", "0.6", "--tail_share", "0.6"], "must be at most 1"),
         (["--purchase_tickets", "0"], "--purchase_tickets must be at least 1"),
+        (["--draw_share", "2"], "draw_share must be a fraction in 0..1"),
+        (["--purchase_share", "0.5", "--draw_share", "0.6"], "must be at most 1"),
         (["--format", "yaml"], "--format must be one of"),
         (["--train_size", "0"], "train_size"),
         (["--test_size", "-3"], "test_size must be >= 0"),
