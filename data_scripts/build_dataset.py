@@ -26,12 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from transformers import HfArgumentParser  # noqa: E402
 
-from lotto_gpt import rules  # noqa: E402
-from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict, build_info  # noqa: E402
-from lotto_gpt.formats import FORMAT_NAMES  # noqa: E402
-
-SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share", "given_tickets_share",
-                "purchase_share", "tail_share", "draw_share")
+from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict, build_info, config_problems  # noqa: E402
 
 
 @dataclass
@@ -73,27 +68,7 @@ def make_parser() -> HfArgumentParser:
 
 def validate(parser, cfg: DataConfig, args: BuildArguments) -> None:
     """Usage errors (exit code 2, argparse's message), never a traceback."""
-    problems = []
-    if cfg.format not in FORMAT_NAMES:
-        problems.append(f"--format must be one of {', '.join(FORMAT_NAMES)} (got {cfg.format!r})")
-    for name in ("min_money", "max_money"):
-        value = getattr(cfg, name)
-        if value % rules.TICKET_PRICE or not rules.TICKET_PRICE <= value <= rules.MAX_MONEY:
-            problems.append(
-                f"--{name} must be a multiple of {rules.TICKET_PRICE:,} in "
-                f"{rules.TICKET_PRICE:,}..{rules.MAX_MONEY:,} (got {value:,})"
-            )
-    if cfg.min_money > cfg.max_money:
-        problems.append(f"--min_money ({cfg.min_money:,}) is larger than --max_money ({cfg.max_money:,})")
-    for name in SHARE_FIELDS:
-        value = getattr(cfg, name)
-        if not 0.0 <= value <= 1.0:
-            problems.append(f"--{name} must be a fraction in 0..1 (got {value})")
-    cut = cfg.purchase_share + cfg.tail_share + cfg.draw_share
-    if cut > 1.0:
-        problems.append(f"--purchase_share + --tail_share + --draw_share must be at most 1 (got {cut})")
-    if cfg.purchase_tickets < 1:
-        problems.append(f"--purchase_tickets must be at least 1 (got {cfg.purchase_tickets})")
+    problems = config_problems(cfg)
     for name in ("train_size", "validation_size", "test_size"):
         if getattr(args, name) < 0:
             problems.append(f"--{name} must be >= 0 (got {getattr(args, name)})")

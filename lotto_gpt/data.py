@@ -13,7 +13,7 @@ import string
 from dataclasses import asdict, dataclass, field
 
 from . import rules
-from .formats import Kind, Segment, get_format
+from .formats import FORMAT_NAMES, Kind, Segment, get_format
 from .rules import RANK_KEYS, NUMBERS, Msg, Run, Stage
 
 FORCEABLE_RANKS = ("3", "4", "5", "5b", "6")
@@ -90,6 +90,37 @@ class DataConfig:
         metadata={"help": "write the hidden work lines (draw restated, match lines, long division); false: "
                           "the ablation without them (transcript format)"},
     )
+
+
+SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share", "given_tickets_share",
+                "purchase_share", "tail_share", "draw_share")
+
+
+def config_problems(cfg: DataConfig) -> list[str]:
+    """What is wrong with a DataConfig, one message per problem naming its flag (the build
+    script and train.py turn them into usage errors)."""
+    problems = []
+    if cfg.format not in FORMAT_NAMES:
+        problems.append(f"--format must be one of {', '.join(FORMAT_NAMES)} (got {cfg.format!r})")
+    for name in ("min_money", "max_money"):
+        value = getattr(cfg, name)
+        if value % rules.TICKET_PRICE or not rules.TICKET_PRICE <= value <= rules.MAX_MONEY:
+            problems.append(
+                f"--{name} must be a multiple of {rules.TICKET_PRICE:,} in "
+                f"{rules.TICKET_PRICE:,}..{rules.MAX_MONEY:,} (got {value:,})"
+            )
+    if cfg.min_money > cfg.max_money:
+        problems.append(f"--min_money ({cfg.min_money:,}) is larger than --max_money ({cfg.max_money:,})")
+    for name in SHARE_FIELDS:
+        value = getattr(cfg, name)
+        if not 0.0 <= value <= 1.0:
+            problems.append(f"--{name} must be a fraction in 0..1 (got {value})")
+    cut = cfg.purchase_share + cfg.tail_share + cfg.draw_share
+    if cut > 1.0:
+        problems.append(f"--purchase_share + --tail_share + --draw_share must be at most 1 (got {cut})")
+    if cfg.purchase_tickets < 1:
+        problems.append(f"--purchase_tickets must be at least 1 (got {cfg.purchase_tickets})")
+    return problems
 
 
 # ---------------------------------------------------------------- draws

@@ -23,6 +23,8 @@ from lotto_gpt import data, rules
 from lotto_gpt.data import DRAW_EPISODES, DataConfig, build_dataset_dict, fingerprint
 from lotto_gpt.formats import Kind, get_format
 
+WHOLE_SESSIONS = {"purchase_share": 0.0, "tail_share": 0.0, "draw_share": 0.0}  # no row cut short
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "data_scripts" / "build_dataset.py"
 
@@ -132,12 +134,12 @@ def test_transcript_rows_match_the_rule_engine(transcript_rows):
 
 @pytest.fixture(scope="module")
 def purchase_rows():
-    return build_dataset_dict({"train": 300}, seed=7, cfg=DataConfig(purchase_share=1.0))["train"]
+    return build_dataset_dict({"train": 300}, seed=7, cfg=DataConfig(purchase_share=1.0, draw_share=0.0))["train"]
 
 
 @pytest.fixture(scope="module")
 def tail_rows():
-    return build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig(purchase_share=0.0, tail_share=1.0))["train"]
+    return build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig(purchase_share=0.0, tail_share=1.0, draw_share=0.0))["train"]
 
 
 def test_a_purchase_row_is_a_session_cut_after_its_first_ticket(purchase_rows):
@@ -245,7 +247,7 @@ def test_draw_episodes_hold_variants_bad_lines_and_bonus_duplicates(draw_rows):
 
 
 def test_cut_rows_are_only_in_the_train_split_of_the_transcript_format():
-    for cfg in (DataConfig(purchase_share=1.0), DataConfig(purchase_share=0.0, tail_share=1.0),
+    for cfg in (DataConfig(purchase_share=1.0, draw_share=0.0), DataConfig(purchase_share=0.0, tail_share=1.0, draw_share=0.0),
                 DataConfig(purchase_share=0.0, draw_share=1.0)):
         built = build_dataset_dict({"train": 20, "validation": 20}, seed=1, cfg=cfg)
         assert "session" not in built["train"]["part"] and set(built["validation"]["part"]) == {"session"}
@@ -257,7 +259,7 @@ def test_cut_rows_replace_sessions_and_leave_the_others_unchanged(transcript_row
     parts = Counter(transcript_rows["part"])
     assert abs(parts["purchase"] / len(transcript_rows) - DataConfig().purchase_share) < 0.03  # sd ~0.0085
     assert abs(parts["tail"] / len(transcript_rows) - DataConfig().tail_share) < 0.03
-    without = build_dataset_dict({"train": 400}, seed=7, cfg=DataConfig(purchase_share=0.0, tail_share=0.0))["train"]
+    without = build_dataset_dict({"train": 400}, seed=7, cfg=DataConfig(**WHOLE_SESSIONS))["train"]
     assert set(without["part"]) == {"session"}
     for row, other in zip(transcript_rows, without):
         if row["part"] == "session":
@@ -314,7 +316,7 @@ def test_forced_rank_rows_contain_a_ticket_of_that_rank(transcript_rows, seed_ro
 def test_forced_rank_share_zero_and_one():
     none = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(forced_rank_share=0.0))["train"]
     assert not any(none["forced_rank"])
-    cfg = DataConfig(forced_rank_share=1.0, given_tickets_share=0.0, purchase_share=0.0)
+    cfg = DataConfig(forced_rank_share=1.0, given_tickets_share=0.0, **WHOLE_SESSIONS)
     every = build_dataset_dict({"train": 100}, seed=1, cfg=cfg)["train"]
     assert all(every["forced_rank"])
     assert all(sum(c) >= 1 for c in every["counts"])
@@ -322,7 +324,7 @@ def test_forced_rank_share_zero_and_one():
 
 @pytest.fixture(scope="module")
 def given_rows():
-    return build_dataset_dict({"train": 200}, seed=1, cfg=DataConfig(given_tickets_share=1.0, purchase_share=0.0))["train"]
+    return build_dataset_dict({"train": 200}, seed=1, cfg=DataConfig(given_tickets_share=1.0, **WHOLE_SESSIONS))["train"]
 
 
 def test_given_tickets_rows_match_the_rule_engine(given_rows):
@@ -365,7 +367,7 @@ def test_bad_input_share_is_respected(transcript_rows):
     clean = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(bad_input_share=0.0))["train"]
     assert not any(clean["n_bad_inputs"])
     assert not any("[ERROR]" in t for t in clean["text"])
-    bad = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(bad_input_share=1.0, purchase_share=0.0))["train"]
+    bad = build_dataset_dict({"train": 100}, seed=1, cfg=DataConfig(bad_input_share=1.0, **WHOLE_SESSIONS))["train"]
     assert all(n > 0 for n in bad["n_bad_inputs"])
     for row in bad:  # lines over 64 characters are answered by the console shell, not shown
         shown = [e for e in _replay(row).errors if e != rules.Msg.LINE_TOO_LONG]
@@ -399,9 +401,9 @@ def test_without_work_lines_a_row_is_the_console_and_the_ticket_countdown():
     from lotto_gpt import judge
     from lotto_gpt.formats import transcript
 
-    cfg = DataConfig(work_lines=False, purchase_share=0.0)  # whole sessions only
+    cfg = DataConfig(work_lines=False, **WHOLE_SESSIONS)
     bare = build_dataset_dict({"train": 60}, seed=2, cfg=cfg)["train"]
-    full = build_dataset_dict({"train": 60}, seed=2, cfg=DataConfig(purchase_share=0.0))["train"]
+    full = build_dataset_dict({"train": 60}, seed=2, cfg=DataConfig(**WHOLE_SESSIONS))["train"]
     assert bare["lines"] == full["lines"] and bare["tickets"] == full["tickets"]
     for b, f in zip(bare, full):
         assert transcript.to_stdout(b["text"]) == transcript.to_stdout(f["text"])

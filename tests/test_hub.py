@@ -215,7 +215,7 @@ def test_train_script_push_to_hub_goes_through_the_same_path(tmp_path, fake_hub,
     train.main([
         "--n_layer", "1", "--n_embd", "32", "--n_head", "2", "--n_positions", "1024", "--max_money", "3000",
         "--small_share", "1.0", "--train_size", "8", "--eval_size", "2", "--build_num_proc", "1",
-        "--report_to", "none", "--use_cpu", "--disable_tqdm", "true", "--max_steps", "1",
+        "--report_to", "none", "--use_cpu", "--disable_tqdm", "true", "--max_steps", "1", "--parallel_seeds", "1",
         "--per_device_train_batch_size", "2", "--save_steps", "1", "--eval_strategy", "no", "--curriculum_samples", "0",
         "--dataset_dir", str(tmp_path / "data"), "--output_dir", str(out),
         "--push_to_hub", "--hub_model_id", "me/trained",

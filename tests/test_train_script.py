@@ -25,7 +25,7 @@ TINY = [
     "--n_layer", "1", "--n_embd", "32", "--n_head", "2", "--n_positions", "1024",
     "--max_money", "10000", "--small_share", "1.0", "--train_size", "64", "--eval_size", "8",
     "--build_num_proc", "1", "--report_to", "none", "--use_cpu", "--disable_tqdm", "true",
-    "--warmup_steps", "0", "--logging_steps", "1",
+    "--warmup_steps", "0", "--logging_steps", "1", "--parallel_seeds", "1",
 ]
 
 
@@ -298,6 +298,47 @@ def test_an_ema_decay_outside_0_1_is_a_usage_error(decay, monkeypatch, capsys):
 @pytest.mark.parametrize("weight", ["0", "-1"])
 def test_a_hit_weight_not_above_0_is_a_usage_error(weight, monkeypatch, capsys):
     assert "--hit_weight must be positive" in usage_error(["--hit_weight", weight], monkeypatch, capsys)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--draw_share", "1.5"], "--draw_share must be a fraction in 0..1"),
+    (["--purchase_share", "0.6", "--tail_share", "0.6"], "must be at most 1"),
+    (["--purchase_tickets", "0"], "--purchase_tickets must be at least 1"),
+    (["--max_money", "20500"], "--max_money must be a multiple of 1,000"),
+])
+def test_data_flags_are_checked_like_the_build_scripts(argv, message, monkeypatch, capsys):
+    assert message in usage_error(argv, monkeypatch, capsys)  # before any data is built or read
+
+
+def test_parallel_seeds_train_side_by_side_and_keep_the_one_the_selection_sessions_prefer(tmp_path, dataset_dir):
+    out = tmp_path / "out"
+    proc = run(train_cmd("--dataset_dir", dataset_dir, "--output_dir", out, "--max_steps", 2, "--eval_strategy", "no",
+                         "--save_strategy", "no", "--parallel_seeds", 2, "--seed", 3, "--selection_sessions", 2),
+               timeout=600)
+    selection = json.loads((out / "selection.json").read_text())
+    assert set(selection["ok_rate"]) == {"3", "4"} and selection["suite_seed"] != 0  # never the test suite
+    chosen = selection["chosen_seed"]
+    assert chosen in (3, 4) and f"chose seed {chosen}" in proc.stdout
+    for seed in (3, 4):
+        assert (out / f"seed-{seed}" / "selection" / "eval_results.json").exists()
+        assert json.loads((out / f"seed-{seed}" / "train_summary.json").read_text())["global_step"] == 2
+    weights = load_file(out / "model.safetensors")
+    from_chosen = load_file(out / f"seed-{chosen}" / "model.safetensors")
+    assert all(torch.equal(weights[name], from_chosen[name]) for name in weights)
+    other = load_file(out / f"seed-{7 - chosen}" / "model.safetensors")
+    assert any(not torch.equal(weights[name], other[name]) for name in weights)  # two seeds, two models
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    AutoModelForCausalLM.from_pretrained(out)
+    AutoTokenizer.from_pretrained(out)
+
+
+def test_the_best_seed_is_the_highest_score_and_a_tie_keeps_the_lower_seed(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    assert train.best_seed({0: 0.61, 1: 0.74}) == 1
+    assert train.best_seed({4: 0.5, 3: 0.5}) == 3
 
 
 def test_help_lists_every_flag_and_exits_0(monkeypatch, capsys):
