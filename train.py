@@ -47,7 +47,7 @@ PRESETS = {
     # 0-3 untied scored 75.4 / 67.4 / 55.6 / 73.2% against tied 79.8 / 33.8 / 62.0 / 63.2%, and the hit
     # weight then took seeds 2 and 3 to 65.6 / 78.4% (bonus hits were written as misses; session 10)
     # It trains two seeds side by side, one core each, and keeps the one that plays 200 selection sessions
-    # best: on three pairs of v8 seeds the choice was the better run each time, worst pair 67.0% of the test
+    # best: on four pairs of v8 seeds the choice was the better run each time, worst pair 66.8% of the test
     # suite against 56.0% for the worst single seed (session 12)
     "cpu": [  # the default: short sessions first, stops at 29 minutes on a 2-core laptop CPU at the latest
         "--output_dir", "outputs/cpu", "--arch", "llama", "--n_layer", "4", "--n_embd", "128", "--n_head", "4",

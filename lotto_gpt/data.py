@@ -82,9 +82,8 @@ class DataConfig:
                           f"{DRAW_EPISODES} episodes, each the winning-number prompt as context, the typed winning "
                           "line and bonus line (variants at --variant_share, bad lines in half the episodes) with "
                           "the program's answers and the draw restated; spread over the curriculum's warm-up. 0.05 "
-                          "(with --purchase_tickets 3) handled bad input better on 3 of 3 seeds (71-77% against "
-                          "63-66%) but not whole sessions (72.8 / 41.8 / 57.0% against 56.0 / 65.2 / 67.0%; "
-                          "BENCHMARKS.md, session 12)"},
+                          "(with --purchase_tickets 3) handled bad input better on 3 of 3 seeds, but not whole "
+                          "sessions (BENCHMARKS.md, session 12)"},
     )
     work_lines: bool = field(
         default=True,
