@@ -87,9 +87,10 @@ def count_parameters(model_dir: Path) -> int:
 
 
 def find_eval_results(model_dir: Path) -> Path | None:
-    """The newest eval_results.json inside the model folder (checkpoints left out), or None."""
+    """The newest eval_results.json inside the model folder, or None. Checkpoints and the per-seed runs
+    of `train.py --parallel_seeds` (`seed-S/`, whose `selection/` evals only chose the model) are left out."""
     found = [p for p in Path(model_dir).rglob("eval_results.json")
-             if not any(part.startswith("checkpoint-") for part in p.relative_to(model_dir).parts)]
+             if not any(part.startswith(("checkpoint-", "seed-")) for part in p.relative_to(model_dir).parts)]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 

@@ -107,6 +107,18 @@ def test_push_folder_holds_exactly_what_a_user_needs(trained_dir, tmp_path):
     assert "{{" not in readme and "{%" not in readme
 
 
+def test_the_selection_evals_of_parallel_seeds_are_not_the_models_results(tiny_model, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder)
+    selection = folder / "seed-1" / "selection"
+    selection.mkdir(parents=True)
+    (selection / "eval_results.json").write_text(json.dumps(EVAL))  # what train.py --parallel_seeds leaves
+    assert hub.find_eval_results(folder) is None
+    (folder / "eval_out").mkdir()
+    (folder / "eval_out" / "eval_results.json").write_text(json.dumps(EVAL))
+    assert hub.find_eval_results(folder) == folder / "eval_out" / "eval_results.json"
+
+
 def test_card_without_eval_results_has_no_model_index(tiny_model, tmp_path):
     out = hub.prepare_push_folder(tiny_model, tmp_path / "up")
     assert files(out) == PUSHED | ({"metrics/lotto_judge/README.md"}
