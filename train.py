@@ -294,14 +294,18 @@ def main(argv=None):
             json.dump(summary, f, indent=2)
         plot_curves(trainer.state.log_history, os.path.join(training_args.output_dir, "training_curve.png"))
     if hub_push and trainer.is_world_process_zero():
-        # the same path as `lotto-gpt push`: an allowlisted folder (safetensors, tokenizer, judge
-        # metric, model card with the latest eval results), never checkpoints or pickles
-        from lotto_gpt.hub import push
-
-        repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
-        print("pushed:", push(training_args.output_dir, repo_id, private=training_args.hub_private_repo,
-                              token=training_args.hub_token))
+        push_output_dir(training_args)
     return trainer
+
+
+def push_output_dir(training_args: TrainingArguments) -> None:
+    """Push --output_dir once, by the same path as `lotto-gpt push`: an allowlisted folder (safetensors,
+    tokenizer, judge metric, model card with the latest eval results), never checkpoints or pickles."""
+    from lotto_gpt.hub import push
+
+    out = training_args.output_dir
+    repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(out))
+    print("pushed:", push(out, repo_id, private=training_args.hub_private_repo, token=training_args.hub_token))
 
 
 def train_side_by_side(argv, script, data_cfg, data_args, training_args) -> dict:
@@ -365,10 +369,7 @@ def train_side_by_side(argv, script, data_cfg, data_args, training_args) -> dict
     print(f"chose seed {best}: {', '.join(f'seed {s} {100 * scores[s]:.1f}%' for s in seeds)} of "
           f"{script.selection_sessions} selection sessions fully right -> {out}")
     if training_args.push_to_hub:
-        from lotto_gpt.hub import push
-
-        repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(out))
-        print("pushed:", push(out, repo_id, private=training_args.hub_private_repo, token=training_args.hub_token))
+        push_output_dir(training_args)
     return selection
 
 
