@@ -92,7 +92,7 @@ class DataArguments:
     dataset_dir: str | None = field(
         default=None, metadata={"help": "saved DatasetDict; built there if missing (default data/<format>)"}
     )
-    tokenizer: str = field(default="lotto", metadata={"help": "lotto (designed), lotto_stride (typed separators as one token), lotto_fused (a typed number and its separators as one token), byte_bpe (trained) or gpt2"})
+    tokenizer: str = field(default="lotto", metadata={"help": "lotto (designed), lotto_stride (typed separators as one token), lotto_fused (a typed number and its separators as one token), lotto_thousands (a typed amount as its count of thousands, then 000), byte_bpe (trained) or gpt2"})
     train_size: int = field(default=100_000, metadata={"help": "sessions to build if the dataset is missing"})
     eval_size: int = field(default=500, metadata={"help": "validation sessions to build"})
     data_build_seed: int = field(default=0, metadata={"help": "seed of the built dataset"})
@@ -363,7 +363,8 @@ def train_side_by_side(argv, script, data_cfg, data_args, training_args) -> dict
     if os.path.isdir(os.path.join(best_dir, "without_ema")):
         shutil.copytree(os.path.join(best_dir, "without_ema"), os.path.join(out, "without_ema"), dirs_exist_ok=True)
     selection = {"chosen_seed": best, "ok_rate": scores, "selection_sessions": script.selection_sessions,
-                 "suite": "small", "suite_seed": SELECTION_SUITE_SEED, "runs": {s: runs[s][0] for s in seeds}}
+                 "suite": "small", "suite_seed": SELECTION_SUITE_SEED,
+                 "runs": {s: os.path.basename(runs[s][0]) for s in seeds}}  # folders inside --output_dir
     with open(os.path.join(out, "selection.json"), "w") as f:
         json.dump(selection, f, indent=2)
     print(f"chose seed {best}: {', '.join(f'seed {s} {100 * scores[s]:.1f}%' for s in seeds)} of "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import string
 from dataclasses import asdict, dataclass, field
 
@@ -20,6 +21,7 @@ FORCEABLE_RANKS = ("3", "4", "5", "5b", "6")
 BAD_LINE_REPEATS = (1, 1, 1, 2, 3)  # how many bad lines a bad stage gets, drawn with rng.choice
 DRAW_EPISODES = 4  # draw episodes in one draw row: about a short session's length, so little padding beside one
 DRAW_BAD_SHARE = 0.5  # share of draw episodes with bad lines (whole sessions: --bad_input_share)
+DIVISION_LINES = 8  # long divisions in one division row: about a short session's length
 DATA_VERSION = 8  # bump when the sampling, a default share or a format changes
 BUILD_INFO = "build_info.json"  # saved beside a built dataset: see build_info()
 
@@ -85,6 +87,15 @@ class DataConfig:
                           "(with --purchase_tickets 3) handled bad input better on 3 of 3 seeds, but not whole "
                           "sessions (BENCHMARKS.md, session 12)"},
     )
+    division_share: float = field(
+        default=0.0,
+        metadata={"help": "share of train rows that hold only long divisions (transcript only): "
+                          f"{DIVISION_LINES} division work lines of sessions drawn like the whole ones, the divisor "
+                          "and the dividend's digits as context, each quotient digit and remainder a target; "
+                          "spread over the curriculum's warm-up. A session row carries one division; its "
+                          "steps by divisors of 13 and more were the most frequent first error (BENCHMARKS.md, "
+                          "session 12)"},
+    )
     work_lines: bool = field(
         default=True,
         metadata={"help": "write the hidden work lines (draw restated, match lines, long division); false: "
@@ -93,7 +104,8 @@ class DataConfig:
 
 
 SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share", "given_tickets_share",
-                "purchase_share", "tail_share", "draw_share")
+                "purchase_share", "tail_share", "draw_share", "division_share")
+CUT_SHARE_FIELDS = ("purchase_share", "tail_share", "draw_share", "division_share")  # rows that are part of a session
 
 
 def config_problems(cfg: DataConfig) -> list[str]:
@@ -115,9 +127,9 @@ def config_problems(cfg: DataConfig) -> list[str]:
         value = getattr(cfg, name)
         if not 0.0 <= value <= 1.0:
             problems.append(f"--{name} must be a fraction in 0..1 (got {value})")
-    cut = cfg.purchase_share + cfg.tail_share + cfg.draw_share
+    cut = sum(getattr(cfg, name) for name in CUT_SHARE_FIELDS)
     if cut > 1.0:
-        problems.append(f"--purchase_share + --tail_share + --draw_share must be at most 1 (got {cut})")
+        problems.append(f"{' + '.join('--' + name for name in CUT_SHARE_FIELDS)} must be at most 1 (got {cut})")
     if cfg.purchase_tickets < 1:
         problems.append(f"--purchase_tickets must be at least 1 (got {cfg.purchase_tickets})")
     return problems
@@ -357,8 +369,10 @@ def sample_draw_episode(rng: random.Random, cfg: DataConfig) -> Run:
 
 def row_part(index: int, split: str, seed: int, cfg: DataConfig) -> str:
     """Which part of a session row `index` holds: "session" (all of it), "purchase", "tail" (see
-    `cut`) or "draw" (draw episodes, `draw_row`). Only train rows of the transcript format are cut."""
-    shares = (("purchase", cfg.purchase_share), ("tail", cfg.tail_share), ("draw", cfg.draw_share))
+    `cut`), "draw" (draw episodes, `draw_row`) or "division" (`division_row`). Only train rows of the
+    transcript format are cut."""
+    shares = (("purchase", cfg.purchase_share), ("tail", cfg.tail_share), ("draw", cfg.draw_share),
+              ("division", cfg.division_share))
     if split != "train" or cfg.format != "transcript" or sum(share for _, share in shares) <= 0:
         return "session"
     # a coin of its own: the whole-session rows stay exactly the rows of a build without cut rows
@@ -433,6 +447,29 @@ def draw_row(rng: random.Random, cfg: DataConfig) -> dict:
     return row
 
 
+DIVISION_STEP = re.compile(r"(<n\d+>|\d)((?:<q\d+><r\d+>)?)")  # divisor, or digit then quotient digit and remainder
+
+
+def division_row(rng: random.Random, cfg: DataConfig) -> dict:
+    """`DIVISION_LINES` long divisions (the format's work line) of sessions drawn like the whole ones:
+    the divisor `<nK>` and each dividend digit are context (typed-input kind), each quotient digit and
+    remainder a target (tail kind, weighted like the session's division). The structured fields: the
+    last session's."""
+    runs = [sample_session(rng, cfg)[0] for _ in range(DIVISION_LINES)]
+    segments = []
+    for run in runs:
+        line = get_format(cfg.format).division_line(run.prize, run.n_tickets)
+        for given, worked in DIVISION_STEP.findall(line):
+            segments.append(Segment(given, Kind.INPUT))
+            if worked:
+                segments.append(Segment(worked, Kind.TAIL))
+        segments.append(Segment("\n", Kind.TAIL))
+    row = run_to_row(runs[-1], None, cfg.format, part="division")
+    row.update(text="".join(s.text for s in segments), segment_lengths=[len(s.text) for s in segments],
+               segment_kinds=[s.kind.value for s in segments], lines=[], n_bad_inputs=0, tickets=[])
+    return row
+
+
 def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
     rng = random.Random(f"{seed}/{split}/{index}")
     part = row_part(index, split, seed, cfg)
@@ -440,6 +477,8 @@ def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
         return run_to_row(sample_purchase(rng, cfg), None, cfg.format, part=part, purchase_tickets=cfg.purchase_tickets)
     if part == "draw":
         return draw_row(rng, cfg)
+    if part == "division":
+        return division_row(rng, cfg)
     run, forced, given = sample_session(rng, cfg)
     return run_to_row(run, forced, cfg.format, given, cfg.work_lines, part)
 
@@ -484,7 +523,7 @@ def build_dataset_dict(sizes: dict[str, int], seed: int, cfg: DataConfig, num_pr
 
 KIND_IDS = {kind.value: i for i, kind in enumerate(Kind)}  # input 0, program 1, ticket 2, work 3, tail 4
 PAD_KIND = -1
-CUT_SHORT = ("purchase", "draw")  # parts whose row stops before the session's end: their EOS is no target
+CUT_SHORT = ("purchase", "draw", "division")  # parts whose row stops before the session's end: their EOS is no target
 
 
 def tokenize_rows(batch, tokenizer, max_length: int | None = None) -> dict:

@@ -28,7 +28,7 @@ MODEL_FILES = (
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
     "chat_template.jinja", "vocab.json", "merges.txt",
 )
-EXTRA_FILES = ("train_summary.json", "training_curve.png")
+EXTRA_FILES = ("train_summary.json", "training_curve.png", "selection.json")  # selection: train.py --parallel_seeds
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".pyc")
 
 BLOG_OK_RATE, BLOG_SESSIONS = 0.460, 5000
@@ -182,6 +182,10 @@ def render_card(model_dir, repo_id: str | None = None, eval_results=None, templa
     train = None
     if (model_dir / "train_summary.json").is_file():
         train = json.loads((model_dir / "train_summary.json").read_text())
+    selection = None
+    if (model_dir / "selection.json").is_file():  # the seed kept among runs side by side, and why
+        selection = json.loads((model_dir / "selection.json").read_text())
+        selection["scores"] = ", ".join(f"seed {seed} {_pct(rate)}" for seed, rate in selection["ok_rate"].items())
     results, _ = _load_eval_results(model_dir, eval_results)
     model_name = (repo_id or model_dir.resolve().name).split("/")[-1]
     suites = _suite_rows(results) if results else []
@@ -207,6 +211,7 @@ def render_card(model_dir, repo_id: str | None = None, eval_results=None, templa
         n_embd=config.get("hidden_size", config.get("n_embd", "?")),
         fmt=config.get("lotto_format", "transcript"),
         train=train,
+        selection=selection,
         suites=suites,
         failures=bool(suites),
         failure_keys=FAILURE_KEYS,

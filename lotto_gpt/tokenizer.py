@@ -74,6 +74,15 @@ FUSED_PATTERN = (TICKET_NUMBER + "|" + FUSED_TYPED_NUMBER + "|" + LEADING_ZEROS
                  + r"|(?<=[^\d.]0|[^\d.]00|\A0|\A00)[1-9]\d?(?![\d.])|\d")
 FUSED_AFFIXES = [(space, zeros, comma) for space in ("", " ") for zeros in ("", "0", "00") for comma in ("", ",", " ,")
                  if (space, zeros, comma) != ("", "", "")]
+# `lotto_thousands`: an amount typed in whole thousands is the count and then `000`: "20000" is `20`
+# `000`, "5000" is `5` `000`, "100000" is `1` `0` `0` `000`, so the ticket count ("20개를 구매했습니다.")
+# and the countdown's first index (`<t20>`) are copies of the token before `000`. With digits
+# only, the count needs the number of digits ("2000" -> 2, "20000" -> 20), and "20000" came out
+# as "2개" in up to 32 of 500 sessions (BENCHMARKS.md, session 12). Only a run of four or more
+# digits ending in exactly three zeros is split this way ("1,000" and "2000.5" are not).
+THOUSANDS = r"(?<![\d.,])\d{1,2}(?=000(?![\d.]))|(?<=\d)000(?![\d.])"
+# leading zeros before such an amount are split off first, as before a lotto number ("012000": `0` `12` `000`)
+THOUSANDS_LEADING_ZEROS = r"(?<![\d.])0+(?=[1-9]\d?(?:000)?(?![\d.]))"
 TICKET_OPEN, TICKET_SEP, TYPED_SEP = "[", ", ", ","
 MODEL_MAX_LENGTH = 4096  # 100 tickets with work lines is about 3,300 tokens
 
@@ -112,10 +121,12 @@ def _merge_into_one_token(text: str, vocab: dict, merges: list) -> None:
         merges.append((parts[0], parts[1]))
 
 
-def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False, typed_fused: bool = False) -> PreTrainedTokenizerFast:
+def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False, typed_fused: bool = False,
+                          thousands: bool = False) -> PreTrainedTokenizerFast:
     """The designed tokenizer; `extra_tokens` are the format's program and work texts;
     `typed_stride`: the `lotto_stride` variant (typed separators as one token); `typed_fused`: the
-    `lotto_fused` variant (a typed number and its separators as one token)."""
+    `lotto_fused` variant (a typed number and its separators as one token); `thousands`: the
+    `lotto_thousands` variant (a typed amount is its count of thousands, then `000`)."""
     vocab: dict[str, int] = {}
     for token in [PAD, BOS, EOS] + [f"<0x{b:02X}>" for b in range(256)]:
         vocab[token] = len(vocab)
@@ -141,6 +152,9 @@ def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False, typed_fus
         for token in fused_number_tokens():
             _merge_into_one_token(token, vocab, merges)
         splits = [FUSED_PATTERN]
+    elif thousands:
+        _merge_into_one_token("000", vocab, merges)
+        splits = [THOUSANDS_LEADING_ZEROS, THOUSANDS + "|" + NUMBER_PATTERN]
     else:
         splits = [LEADING_ZEROS, NUMBER_PATTERN]
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, byte_fallback=True, fuse_unk=False))
@@ -183,16 +197,20 @@ def _wrap(tok: Tokenizer, bos: str, eos: str, pad: str) -> PreTrainedTokenizerFa
     )
 
 
+LOTTO_KINDS = ("lotto", "lotto_stride", "lotto_fused", "lotto_thousands")
+
+
 def build_tokenizer(kind: str, fmt, corpus=()) -> PreTrainedTokenizerFast:
-    """`lotto` (designed), `lotto_stride` / `lotto_fused` (its typed-line variants), `byte_bpe`
+    """`lotto` (designed), `lotto_stride` / `lotto_fused` / `lotto_thousands` (its variants), `byte_bpe`
     (trained on `corpus`) or `gpt2` (the Hub's files)."""
-    if kind in ("lotto", "lotto_stride", "lotto_fused"):
+    if kind in LOTTO_KINDS:
         return build_lotto_tokenizer(fmt.program_vocabulary() + fmt.work_vocabulary(),
-                                     typed_stride=kind == "lotto_stride", typed_fused=kind == "lotto_fused")
+                                     typed_stride=kind == "lotto_stride", typed_fused=kind == "lotto_fused",
+                                     thousands=kind == "lotto_thousands")
     if kind == "byte_bpe":
         return build_byte_bpe_tokenizer(corpus)
     if kind == "gpt2":
         tokenizer = AutoTokenizer.from_pretrained("gpt2")
         tokenizer.pad_token = tokenizer.eos_token
         return tokenizer
-    raise ValueError(f"unknown tokenizer {kind!r}; choose lotto, lotto_stride, lotto_fused, byte_bpe or gpt2")
+    raise ValueError(f"unknown tokenizer {kind!r}; choose {', '.join(LOTTO_KINDS)}, byte_bpe or gpt2")

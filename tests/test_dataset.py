@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -20,10 +21,10 @@ import pytest
 from datasets import DatasetDict, load_from_disk
 
 from lotto_gpt import data, rules
-from lotto_gpt.data import DRAW_EPISODES, DataConfig, build_dataset_dict, fingerprint
+from lotto_gpt.data import DIVISION_LINES, DRAW_EPISODES, DataConfig, build_dataset_dict, fingerprint
 from lotto_gpt.formats import Kind, get_format
 
-WHOLE_SESSIONS = {"purchase_share": 0.0, "tail_share": 0.0, "draw_share": 0.0}  # no row cut short
+WHOLE_SESSIONS = {"purchase_share": 0.0, "tail_share": 0.0, "draw_share": 0.0, "division_share": 0.0}  # no row cut short
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "data_scripts" / "build_dataset.py"
@@ -248,7 +249,7 @@ def test_draw_episodes_hold_variants_bad_lines_and_bonus_duplicates(draw_rows):
 
 def test_cut_rows_are_only_in_the_train_split_of_the_transcript_format():
     for cfg in (DataConfig(purchase_share=1.0, draw_share=0.0), DataConfig(purchase_share=0.0, tail_share=1.0, draw_share=0.0),
-                DataConfig(purchase_share=0.0, draw_share=1.0)):
+                DataConfig(purchase_share=0.0, draw_share=1.0), DataConfig(purchase_share=0.0, division_share=1.0)):
         built = build_dataset_dict({"train": 20, "validation": 20}, seed=1, cfg=cfg)
         assert "session" not in built["train"]["part"] and set(built["validation"]["part"]) == {"session"}
         seed_cfg = replace(cfg, format="seed", max_money=20_000, small_share=1.0)
@@ -274,10 +275,53 @@ def test_draw_rows_replace_sessions_and_leave_the_others_unchanged():
         assert row == other or row["part"] == "draw"
 
 
-def test_the_end_of_a_purchase_or_draw_row_is_never_a_target(purchase_rows, draw_rows, tail_rows, lotto_tokenizer):
+@pytest.fixture(scope="module")
+def division_rows():
+    return build_dataset_dict({"train": 60}, seed=7, cfg=DataConfig(purchase_share=0.0, division_share=1.0))["train"]
+
+
+def test_a_division_row_is_the_long_divisions_of_sessions_drawn_like_the_whole_ones(division_rows):
+    fmt = get_format("transcript")
+    lines = [line for row in division_rows for line in row["text"].splitlines()]
+    assert {row["part"] for row in division_rows} == {"division"}
+    assert all(len(row["text"].splitlines()) == DIVISION_LINES for row in division_rows)
+    for line in lines:
+        n, digits = int(line[2:line.index(">")]), re.findall(r"(\d)<q", line)
+        dividend = int("".join(digits))
+        assert line == fmt.division_line(dividend - n // 2, n)
+    # drawn like the sessions: the same mix of divisors and prizes (forced ranks: often not zero)
+    pairs = {(int("".join(re.findall(r"(\d)<q", line))) - int(line[2:line.index(">")]) // 2, int(line[2:line.index(">")]))
+             for line in lines}
+    assert sum(prize > 0 for prize, _ in pairs) > 0.4 * len(pairs)
+    assert max(n for _, n in pairs) > 20 and min(n for _, n in pairs) <= 20
+
+
+def test_in_a_division_row_the_divisor_and_digits_are_context_and_quotients_and_remainders_targets(division_rows):
+    for row in division_rows.select(range(10)):
+        pos = 0
+        for length, kind in zip(row["segment_lengths"], row["segment_kinds"]):
+            piece = row["text"][pos:pos + length]
+            pos += length
+            if kind == Kind.INPUT.value:
+                assert re.fullmatch(r"<n\d+>|\d", piece), piece
+            else:
+                assert kind == Kind.TAIL.value and re.fullmatch(r"<q\d><r\d+>|\n", piece), piece
+        assert pos == len(row["text"])
+
+
+def test_division_rows_replace_sessions_and_leave_the_others_unchanged():
+    with_divisions = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig(division_share=0.3))["train"]
+    without = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig())["train"]
+    assert 0.2 < Counter(with_divisions["part"])["division"] / 200 < 0.4
+    for row, other in zip(with_divisions, without):
+        assert row == other or row["part"] == "division"
+
+
+def test_the_end_of_a_purchase_draw_or_division_row_is_never_a_target(purchase_rows, draw_rows, division_rows, tail_rows,
+                                                                      lotto_tokenizer):
     from lotto_gpt.data import KIND_IDS, tokenize_rows
 
-    for rows in (purchase_rows, draw_rows):
+    for rows in (purchase_rows, draw_rows, division_rows):
         cut = tokenize_rows(rows[:5], lotto_tokenizer)
         assert {kinds[-1] for kinds in cut["kind_ids"]} == {KIND_IDS[Kind.INPUT.value]}  # EOS: context only
     ends = tokenize_rows(tail_rows[:5], lotto_tokenizer)  # a tail row ends where its session ends

@@ -119,6 +119,18 @@ def test_the_selection_evals_of_parallel_seeds_are_not_the_models_results(tiny_m
     assert hub.find_eval_results(folder) == folder / "eval_out" / "eval_results.json"
 
 
+def test_a_model_kept_among_parallel_seeds_says_so_in_its_card_and_ships_the_choice(trained_dir, tmp_path):
+    choice = {"chosen_seed": 6, "ok_rate": {"6": 0.735, "7": 0.59}, "selection_sessions": 200, "suite": "small",
+              "suite_seed": 7919, "runs": {"6": "seed-6", "7": "seed-7"}}
+    (trained_dir / "selection.json").write_text(json.dumps(choice))  # what train.py --parallel_seeds writes
+    out = hub.prepare_push_folder(trained_dir, tmp_path / "up", repo_id="me/lotto-gpt")
+    assert json.loads((out / "selection.json").read_text()) == choice
+    readme = " ".join((out / "README.md").read_text().split())
+    assert "This is seed 6 of 2 runs trained side by side" in readme
+    assert "200 sessions of a selection suite of its own (`eval.py --seed 7919`" in readme
+    assert "seed 6 73.5%, seed 7 59.0% fully right" in readme
+
+
 def test_card_without_eval_results_has_no_model_index(tiny_model, tmp_path):
     out = hub.prepare_push_folder(tiny_model, tmp_path / "up")
     assert files(out) == PUSHED | ({"metrics/lotto_judge/README.md"}

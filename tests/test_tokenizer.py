@@ -393,3 +393,41 @@ def test_fused_number_tokens_start_from_their_numbers_embedding(fused_tokenizer)
     shift = emb[vocab[" 037 ,"]] - emb[vocab["37"]]
     assert (emb[vocab[" 05 ,"]] - emb[vocab["5"]]).allclose(shift, atol=1e-6)  # one offset per affix family
     assert not (emb[vocab["37,"]] - emb[vocab["37"]]).allclose(shift, atol=1e-6)  # another family, another offset
+
+
+# ================================================================ lotto_thousands (a typed amount is its count, then 000)
+
+@pytest.fixture(scope="module")
+def thousands_tokenizer():
+    return build_tokenizer("lotto_thousands", transcript)
+
+
+@settings(max_examples=300)
+@given(typed_text)
+def test_thousands_round_trip_and_no_unknown_token(thousands_tokenizer, text):
+    assert thousands_tokenizer.decode(encode(thousands_tokenizer, text)) == text
+
+
+@pytest.mark.parametrize("count", [1, 2, 9, 10, 19, 20, 45, 99])
+def test_thousands_typed_money_is_the_ticket_count_token_then_000(thousands_tokenizer, count):
+    run = rules.play([f"{count * 1000}", "1,2,3,4,5,6", "7"], seed=0)
+    toks = tokens(thousands_tokenizer, transcript.to_text(run))
+    typed = toks.index("<in>")
+    assert toks[typed + 1:typed + 3] == [str(count), "000"]
+    assert toks[toks.index(rules.Msg.BOUGHT_SUFFIX) - 1] == str(count)  # the count line copies it
+    assert f"<t{count}>" in toks
+
+
+def test_thousands_examples(thousands_tokenizer):
+    assert tokens(thousands_tokenizer, "<in>012000 \n") == ["<in>", "0", "12", "000", " ", "\n"]
+    assert tokens(thousands_tokenizer, "<in>100000\n") == ["<in>", "1", "0", "0", "000", "\n"]
+    # not whole thousands, or not an amount alone: digit by digit, as lotto reads it
+    for text in ["<in>15500\n", "<in>1,000\n", "<in>2000.5\n", "<in>000\n", "<in>8,12,000\n"]:
+        assert "000" not in tokens(thousands_tokenizer, text), text
+
+
+def test_thousands_tokenizes_everything_but_typed_lines_as_lotto_does(thousands_tokenizer, lotto_tokenizer):
+    for i in range(60):
+        text = data.make_row(i, "test", 0, data.DataConfig())["text"]
+        untyped = re.sub(r"<in>[^\n]*\n", "<in>\n", text)
+        assert tokens(thousands_tokenizer, untyped) == tokens(lotto_tokenizer, untyped)
