@@ -33,7 +33,7 @@ from lotto_gpt.formats import get_format
 from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, DatasetFileError, check_checkpoint_dir,
                                  check_dataset_dir)
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
-from lotto_gpt.tokenizer import build_tokenizer
+from lotto_gpt.tokenizer import LOTTO_KINDS, build_tokenizer
 from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage, WeightedCollator
 
 SELECTION_SUITE_SEED = 7919  # eval.py --seed of the sessions that choose among parallel seeds (the test suite: 0)
@@ -92,7 +92,8 @@ class DataArguments:
     dataset_dir: str | None = field(
         default=None, metadata={"help": "saved DatasetDict; built there if missing (default data/<format>)"}
     )
-    tokenizer: str = field(default="lotto", metadata={"help": "lotto (designed), lotto_stride (typed separators as one token), lotto_fused (a typed number and its separators as one token), lotto_thousands (a typed amount as its count of thousands, then 000), byte_bpe (trained) or gpt2"})
+    tokenizer: str = field(default="lotto", metadata={"help": "lotto (designed), lotto_stride (typed separators as one token), lotto_fused (a typed number and its separators as one token), lotto_thousands (a typed amount as its count of thousands, then 000), byte_bpe (trained) or gpt2",
+                                                          "choices": [*LOTTO_KINDS, "byte_bpe", "gpt2"]})
     train_size: int = field(default=100_000, metadata={"help": "sessions to build if the dataset is missing"})
     eval_size: int = field(default=500, metadata={"help": "validation sessions to build"})
     data_build_seed: int = field(default=0, metadata={"help": "seed of the built dataset"})
@@ -109,6 +110,10 @@ class ScriptArguments:
     preset: str = field(default="cpu", metadata={"help": "cpu, gpt2, gpu or seed: defaults for the rest"})
     curriculum_samples: int = field(
         default=0, metadata={"help": "draw the first N training rows from the shortest, lengthening (0: off)"}
+    )
+    curriculum_mix: float = field(
+        default=0.0, metadata={"help": "share of the curriculum's rows drawn from all rows, whatever their length "
+                                       "(0: none), so the longest sessions are seen before its last steps"}
     )
     max_train_minutes: float | None = field(
         default=None, metadata={"help": "stop training after this wall time (a safety net; steps decide)"}
@@ -155,6 +160,8 @@ def parse_args(argv):
         parser.error(f"--ema_decay must be in [0, 1), got {parsed[0].ema_decay}")
     if not 0 < parsed[0].lr_decay_fraction <= 1:
         parser.error(f"--lr_decay_fraction must be in (0, 1], got {parsed[0].lr_decay_fraction}")
+    if not 0 <= parsed[0].curriculum_mix <= 1:
+        parser.error(f"--curriculum_mix must be a fraction in 0..1, got {parsed[0].curriculum_mix}")
     if parsed[4].hit_weight <= 0:
         parser.error(f"--hit_weight must be positive, got {parsed[4].hit_weight}")
     if problems := config_problems(parsed[2]):
@@ -264,7 +271,7 @@ def main(argv=None):
     trainer = TailWeightedTrainer(
         model=model, args=training_args, data_collator=collator, train_dataset=tokenized["train"],
         eval_dataset=eval_rows(tokenized["validation"], data_args.max_eval_samples), processing_class=tokenizer, callbacks=[c for c in (time_limit, average) if c],
-        curriculum_samples=script.curriculum_samples,
+        curriculum_samples=script.curriculum_samples, curriculum_mix=script.curriculum_mix,
         lr_time_limit=time_limit if script.lr_schedule_by_time else None,
         lr_decay_fraction=script.lr_decay_fraction,
     )

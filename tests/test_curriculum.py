@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from lotto_gpt.trainer import CurriculumSampler
+from lotto_gpt.trainer import MIX_QUANTILE, CurriculumSampler
 
 
 def lengths(n, seed=0):
@@ -67,3 +67,19 @@ def test_the_sessions_keep_their_curriculum_around_the_spread_rows():
     sessions = [x for x, s in zip(data, spread) if not s]
     cutoff = sorted(sessions)[len(sessions) // 10]
     assert all(data[i] <= cutoff for i in order[:40])
+
+
+def test_without_a_mix_the_order_is_the_plain_curriculum():
+    data = lengths(2000)
+    assert list(CurriculumSampler(data, 8, 800, seed=3, mix=0.0)) == list(CurriculumSampler(data, 8, 800, seed=3))
+
+
+def test_a_mix_brings_long_rows_into_the_first_steps_but_not_the_longest():
+    data = lengths(5000)
+    order = list(CurriculumSampler(data, 8, 2000, seed=0, mix=0.2))
+    assert sorted(order) == list(range(len(data)))
+    ranked = sorted(data)
+    early = [data[i] for i in order[:400]]  # the plain window is the shortest 5-20% here
+    long = sum(x > ranked[len(data) // 2] for x in early)
+    assert 18 < long < 60  # 0.2 x 400 x (0.9 - 0.5) / 0.9 = ~36 mixed-in rows above the median, sd ~6
+    assert max(early) <= ranked[int(MIX_QUANTILE * len(data))]  # the longest rows stay for last

@@ -248,6 +248,15 @@ def test_a_time_schedule_without_a_time_budget_is_a_usage_error(monkeypatch, cap
     assert "--lr_schedule_by_time needs --max_train_minutes" in usage_error(argv, monkeypatch, capsys)
 
 
+def test_an_unknown_tokenizer_is_a_usage_error(monkeypatch, capsys):
+    assert "invalid choice: 'bpe'" in usage_error(["--tokenizer", "bpe"], monkeypatch, capsys)
+
+
+@pytest.mark.parametrize("mix", ["-0.1", "1.5"])
+def test_a_curriculum_mix_outside_0_1_is_a_usage_error(mix, monkeypatch, capsys):
+    assert "--curriculum_mix must be a fraction in 0..1" in usage_error(["--curriculum_mix", mix], monkeypatch, capsys)
+
+
 @pytest.mark.parametrize("fraction", ["0", "1.5"])
 def test_a_decay_fraction_outside_0_1_is_a_usage_error(fraction, monkeypatch, capsys):
     argv = ["--lr_schedule_by_time", "true", "--lr_decay_fraction", fraction]
