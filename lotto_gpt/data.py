@@ -92,9 +92,8 @@ class DataConfig:
         metadata={"help": "share of train rows that hold only long divisions (transcript only): "
                           f"{DIVISION_LINES} division work lines of sessions drawn like the whole ones, the divisor "
                           "and the dividend's digits as context, each quotient digit and remainder a target; "
-                          "spread over the curriculum's warm-up. A session row carries one division; its "
-                          "steps by divisors of 13 and more were the most frequent first error (BENCHMARKS.md, "
-                          "session 12)"},
+                          "spread over the curriculum's warm-up. Aimed at the divisions by 13-19, the most frequent "
+                          "first error on some seeds (BENCHMARKS.md, session 13); not yet trained"},
     )
     work_lines: bool = field(
         default=True,

@@ -26,6 +26,9 @@ zeros) is one token and a typed number is always the bare number token (measured
 spaces, leading zeros and the comma after it (`9,` ` 037 ,` `39`): one token per typed number however
 it was spaced or padded (measured; see BENCHMARKS.md).
 
+`lotto_thousands`: the same as `lotto` except that a typed amount in whole thousands is its count of thousands
+and then `000` (`20000` is `20` `000`): the ticket count is a copy (measured; not the default).
+
 `byte_bpe`: a GPT-2-style byte-level BPE trained on the seed corpus (the blog's setup; the
 real `gpt2` files load by name where the Hub is reachable: `load_tokenizer("gpt2")`).
 """
