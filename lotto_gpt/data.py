@@ -102,9 +102,10 @@ class DataConfig:
     )
 
 
+CUT_PARTS = ("purchase", "tail", "draw", "division")  # rows that hold part of a session, each at --<part>_share
+CUT_SHARE_FIELDS = tuple(f"{part}_share" for part in CUT_PARTS)
 SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share", "given_tickets_share",
-                "purchase_share", "tail_share", "draw_share", "division_share")
-CUT_SHARE_FIELDS = ("purchase_share", "tail_share", "draw_share", "division_share")  # rows that are part of a session
+                *CUT_SHARE_FIELDS)
 
 
 def config_problems(cfg: DataConfig) -> list[str]:
@@ -370,8 +371,7 @@ def row_part(index: int, split: str, seed: int, cfg: DataConfig) -> str:
     """Which part of a session row `index` holds: "session" (all of it), "purchase", "tail" (see
     `cut`), "draw" (draw episodes, `draw_row`) or "division" (`division_row`). Only train rows of the
     transcript format are cut."""
-    shares = (("purchase", cfg.purchase_share), ("tail", cfg.tail_share), ("draw", cfg.draw_share),
-              ("division", cfg.division_share))
+    shares = [(part, getattr(cfg, f"{part}_share")) for part in CUT_PARTS]
     if split != "train" or cfg.format != "transcript" or sum(share for _, share in shares) <= 0:
         return "session"
     # a coin of its own: the whole-session rows stay exactly the rows of a build without cut rows
@@ -455,9 +455,10 @@ def division_row(rng: random.Random, cfg: DataConfig) -> dict:
     remainder a target (tail kind, weighted like the session's division). The structured fields: the
     last session's."""
     runs = [sample_session(rng, cfg)[0] for _ in range(DIVISION_LINES)]
+    fmt = get_format(cfg.format)
     segments = []
     for run in runs:
-        line = get_format(cfg.format).division_line(run.prize, run.n_tickets)
+        line = fmt.division_line(run.prize, run.n_tickets)
         for given, worked in DIVISION_STEP.findall(line):
             segments.append(Segment(given, Kind.INPUT))
             if worked:

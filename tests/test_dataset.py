@@ -267,12 +267,13 @@ def test_cut_rows_replace_sessions_and_leave_the_others_unchanged(transcript_row
             assert row == other
 
 
-def test_draw_rows_replace_sessions_and_leave_the_others_unchanged():
-    with_draws = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig(draw_share=0.3))["train"]
+@pytest.mark.parametrize("part", ["draw", "division"])
+def test_draw_and_division_rows_replace_sessions_and_leave_the_others_unchanged(part):
+    with_part = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig(**{f"{part}_share": 0.3}))["train"]
     without = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig())["train"]
-    assert 0.2 < Counter(with_draws["part"])["draw"] / 200 < 0.4
-    for row, other in zip(with_draws, without):
-        assert row == other or row["part"] == "draw"
+    assert 0.2 < Counter(with_part["part"])[part] / 200 < 0.4
+    for row, other in zip(with_part, without):
+        assert row == other or row["part"] == part
 
 
 @pytest.fixture(scope="module")
@@ -285,13 +286,13 @@ def test_a_division_row_is_the_long_divisions_of_sessions_drawn_like_the_whole_o
     lines = [line for row in division_rows for line in row["text"].splitlines()]
     assert {row["part"] for row in division_rows} == {"division"}
     assert all(len(row["text"].splitlines()) == DIVISION_LINES for row in division_rows)
-    for line in lines:
-        n, digits = int(line[2:line.index(">")]), re.findall(r"(\d)<q", line)
-        dividend = int("".join(digits))
-        assert line == fmt.division_line(dividend - n // 2, n)
+    pairs = set()
+    for line in lines:  # (prize + n // 2) // n: the divisor, then the dividend's digits
+        n = int(line[2:line.index(">")])
+        prize = int("".join(re.findall(r"(\d)<q", line))) - n // 2
+        assert line == fmt.division_line(prize, n)
+        pairs.add((prize, n))
     # drawn like the sessions: the same mix of divisors and prizes (forced ranks: often not zero)
-    pairs = {(int("".join(re.findall(r"(\d)<q", line))) - int(line[2:line.index(">")]) // 2, int(line[2:line.index(">")]))
-             for line in lines}
     assert sum(prize > 0 for prize, _ in pairs) > 0.4 * len(pairs)
     assert max(n for _, n in pairs) > 20 and min(n for _, n in pairs) <= 20
 
@@ -307,14 +308,6 @@ def test_in_a_division_row_the_divisor_and_digits_are_context_and_quotients_and_
             else:
                 assert kind == Kind.TAIL.value and re.fullmatch(r"<q\d><r\d+>|\n", piece), piece
         assert pos == len(row["text"])
-
-
-def test_division_rows_replace_sessions_and_leave_the_others_unchanged():
-    with_divisions = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig(division_share=0.3))["train"]
-    without = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig())["train"]
-    assert 0.2 < Counter(with_divisions["part"])["division"] / 200 < 0.4
-    for row, other in zip(with_divisions, without):
-        assert row == other or row["part"] == "division"
 
 
 def test_the_end_of_a_purchase_draw_or_division_row_is_never_a_target(purchase_rows, draw_rows, division_rows, tail_rows,

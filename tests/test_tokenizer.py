@@ -293,12 +293,6 @@ def stride_tokenizer():
     return build_tokenizer("lotto_stride", transcript)
 
 
-@settings(max_examples=300)
-@given(typed_text)
-def test_stride_round_trip_and_no_unknown_token(stride_tokenizer, text):
-    assert stride_tokenizer.decode(encode(stride_tokenizer, text)) == text
-
-
 @pytest.mark.parametrize("variant", [False, True])
 def test_stride_typed_numbers_alternate_with_one_separator_token(stride_tokenizer, variant):
     """Whatever the spacing and leading zeros, a typed line is [lead] N sep N ... sep N [" "]."""
@@ -329,12 +323,6 @@ def test_stride_keeps_amounts_and_rates_digit_by_digit(stride_tokenizer):
 @pytest.fixture(scope="module")
 def fused_tokenizer():
     return build_tokenizer("lotto_fused", transcript)
-
-
-@settings(max_examples=300)
-@given(typed_text)
-def test_fused_round_trip_and_no_unknown_token(fused_tokenizer, text):
-    assert fused_tokenizer.decode(encode(fused_tokenizer, text)) == text
 
 
 @pytest.mark.parametrize("variant", [False, True])
@@ -402,12 +390,6 @@ def thousands_tokenizer():
     return build_tokenizer("lotto_thousands", transcript)
 
 
-@settings(max_examples=300)
-@given(typed_text)
-def test_thousands_round_trip_and_no_unknown_token(thousands_tokenizer, text):
-    assert thousands_tokenizer.decode(encode(thousands_tokenizer, text)) == text
-
-
 @pytest.mark.parametrize("count", [1, 2, 9, 10, 19, 20, 45, 99])
 def test_thousands_typed_money_is_the_ticket_count_token_then_000(thousands_tokenizer, count):
     run = rules.play([f"{count * 1000}", "1,2,3,4,5,6", "7"], seed=0)
@@ -431,3 +413,18 @@ def test_thousands_tokenizes_everything_but_typed_lines_as_lotto_does(thousands_
         text = data.make_row(i, "test", 0, data.DataConfig())["text"]
         untyped = re.sub(r"<in>[^\n]*\n", "<in>\n", text)
         assert tokens(thousands_tokenizer, untyped) == tokens(lotto_tokenizer, untyped)
+
+
+# ================================================================ every variant
+
+@pytest.fixture(scope="module")
+def variant_tokenizers(stride_tokenizer, fused_tokenizer, thousands_tokenizer):
+    return {"lotto_stride": stride_tokenizer, "lotto_fused": fused_tokenizer, "lotto_thousands": thousands_tokenizer}
+
+
+@pytest.mark.parametrize("kind", ["lotto_stride", "lotto_fused", "lotto_thousands"])
+@settings(max_examples=300)
+@given(text=typed_text)
+def test_every_variant_round_trips_any_text_with_no_unknown_token(variant_tokenizers, kind, text):
+    tok = variant_tokenizers[kind]
+    assert tok.decode(encode(tok, text)) == text
