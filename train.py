@@ -117,6 +117,11 @@ class ScriptArguments:
                                        "steps. 0.15 taught the countdown at 20 but cost the short rows' copies: 62.4 mean "
                                        "over 4 seeds against 67.9 (BENCHMARKS.md, session 13)"}
     )
+    spread_batches: bool = field(
+        default=False, metadata={"help": "the rows that hold part of a session (purchase, draw, division) form batches "
+                                         "of their own in the curriculum, instead of each sitting beside sessions "
+                                         "(and padded to their length)"}
+    )
     max_train_minutes: float | None = field(
         default=None, metadata={"help": "stop training after this wall time (a safety net; steps decide)"}
     )
@@ -273,7 +278,7 @@ def main(argv=None):
     trainer = TailWeightedTrainer(
         model=model, args=training_args, data_collator=collator, train_dataset=tokenized["train"],
         eval_dataset=eval_rows(tokenized["validation"], data_args.max_eval_samples), processing_class=tokenizer, callbacks=[c for c in (time_limit, average) if c],
-        curriculum_samples=script.curriculum_samples, curriculum_mix=script.curriculum_mix,
+        curriculum_samples=script.curriculum_samples, curriculum_mix=script.curriculum_mix, spread_batches=script.spread_batches,
         lr_time_limit=time_limit if script.lr_schedule_by_time else None,
         lr_decay_fraction=script.lr_decay_fraction,
     )

@@ -204,11 +204,12 @@ class TailWeightedTrainer(Trainer):
 
     loss_is_scaled_for_ga = True  # compute_loss already divides by the step's weight mass
 
-    def __init__(self, *args, curriculum_samples: int = 0, curriculum_mix: float = 0.0,
+    def __init__(self, *args, curriculum_samples: int = 0, curriculum_mix: float = 0.0, spread_batches: bool = False,
                  lr_time_limit: TimeLimit | None = None, lr_decay_fraction: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.curriculum_samples = curriculum_samples
         self.curriculum_mix = curriculum_mix
+        self.spread_batches = spread_batches
         self.lr_time_limit = lr_time_limit
         self.lr_decay_fraction = lr_decay_fraction
         self._kind_sums = torch.zeros(len(KIND_IDS), dtype=torch.float64)
@@ -225,7 +226,7 @@ class TailWeightedTrainer(Trainer):
             seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
             spread = [part != "session" for part in dataset["part"]] if "part" in dataset.column_names else None
             return CurriculumSampler(dataset["length"], batch, self.curriculum_samples, seed=seed, spread=spread,
-                                     mix=self.curriculum_mix)
+                                     mix=self.curriculum_mix, spread_batches=self.spread_batches)
         return super()._get_train_sampler(train_dataset)
 
     def create_scheduler(self, num_training_steps: int, optimizer=None):
@@ -309,13 +310,15 @@ class CurriculumSampler(torch.utils.data.Sampler):
     `<t19>` was never learned (BENCHMARKS.md, session 13). Rows marked in `spread` (rows that hold only part of a session: they
     are the shortest of all) stay out of that order and are spread uniformly over the warm-up
     instead: taken by length, they filled the first steps and were never seen again, and the
-    copy circuits did not form (BENCHMARKS.md, session 11). Every row appears once per epoch;
+    copy circuits did not form (BENCHMARKS.md, session 11). With `spread_batches` they are batched
+    among themselves (the padded batches of v8's first 26,400 rows wasted 16% on padding, mostly
+    short spread rows beside long sessions; session 14). Every row appears once per epoch;
     the order depends only on `seed`. (transformers has no curriculum sampler;
     `LengthGroupedSampler` only groups.)
     """
 
     def __init__(self, lengths, batch_size: int, warmup_samples: int, seed: int = 0, start_quantile: float = 0.05,
-                 spread=None, mix: float = 0.0):
+                 spread=None, mix: float = 0.0, spread_batches: bool = False):
         self.lengths = list(lengths)
         self.batch_size = batch_size
         self.warmup_samples = min(warmup_samples, len(self.lengths))
@@ -323,6 +326,7 @@ class CurriculumSampler(torch.utils.data.Sampler):
         self.start_quantile = start_quantile
         self.spread = [bool(x) for x in spread] if spread is not None else [False] * len(self.lengths)
         self.mix = mix
+        self.spread_batches = spread_batches
         self.epoch = 0
 
     def __len__(self):
@@ -368,8 +372,21 @@ class CurriculumSampler(torch.utils.data.Sampler):
         spread = [i for i, x in enumerate(self.spread) if x]
         if not spread:
             return iter(order)
-        # each spread row goes just before a uniformly drawn row of the warm-up
         rows = [spread[j] for j in torch.randperm(len(spread), generator=g).tolist()]
-        slots = torch.randint(max(1, len(warmup)), (len(rows),), generator=g).tolist()
-        keyed = [(p, 1, i) for p, i in enumerate(order)] + [(slot, 0, i) for slot, i in zip(slots, rows)]
-        return iter(i for _, _, i in sorted(keyed))
+        if not self.spread_batches:  # each spread row goes just before a uniformly drawn row of the warm-up
+            slots = torch.randint(max(1, len(warmup)), (len(rows),), generator=g).tolist()
+            keyed = [(p, 1, i) for p, i in enumerate(order)] + [(slot, 0, i) for slot, i in zip(slots, rows)]
+            return iter(i for _, _, i in sorted(keyed))
+        # batches of spread rows only, lengths sorted within chunks like the warm-up's, each batch just before a
+        # uniformly drawn batch of the warm-up: a spread row beside sessions pads the batch to the longer of
+        # them (a 40-token purchase row padded to a 300-token session, or a whole countdown beside short
+        # sessions); the batches of the order stay aligned, and the last, partial spread batch goes last
+        chunk = self.batch_size * 8
+        rows = [i for s in range(0, len(rows), chunk) for i in sorted(rows[s:s + chunk], key=lambda i: -self.lengths[i])]
+        batches = [rows[s:s + self.batch_size] for s in range(0, len(rows), self.batch_size)]
+        tail = batches.pop() if len(batches[-1]) < self.batch_size else []
+        warmup_batches = max(1, len(warmup) // self.batch_size)
+        slots = torch.randint(warmup_batches, (len(batches),), generator=g).tolist()
+        keyed = [(p // self.batch_size, 1, p, [i]) for p, i in enumerate(order)]
+        keyed += [(slot, 0, k, batch) for k, (slot, batch) in enumerate(zip(slots, batches))]
+        return iter([i for *_, block in sorted(keyed, key=lambda x: x[:3]) for i in block] + tail)

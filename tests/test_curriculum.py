@@ -69,6 +69,32 @@ def test_the_sessions_keep_their_curriculum_around_the_spread_rows():
     assert all(data[i] <= cutoff for i in order[:40])
 
 
+def _with_cut_rows_of_two_lengths(n=5000, cut=301):
+    data = lengths(n)
+    spread = [i < cut for i in range(n)]
+    return [(10 if i % 2 else 900) if s else x for i, (x, s) in enumerate(zip(data, spread))], spread
+
+
+def test_spread_batches_hold_only_spread_rows_of_similar_lengths():
+    data, spread = _with_cut_rows_of_two_lengths()
+    order = list(CurriculumSampler(data, 8, 2000, seed=0, spread=spread, spread_batches=True))
+    assert sorted(order) == list(range(len(data)))
+    batches = [order[s:s + 8] for s in range(0, len(order), 8)]
+    mixed = [b for b in batches if len({spread[i] for i in b}) > 1]
+    assert len(mixed) == 1 and mixed[0] == batches[-1]  # only the last, partial spread batch ends the order
+    spread_batches = [b for b in batches if all(spread[i] for i in b)]
+    assert len(spread_batches) == 301 // 8
+    assert sum(len({data[i] for i in b}) > 1 for b in spread_batches) <= 301 // 64 + 1  # one per sorted chunk
+
+
+def test_spread_batches_come_uniformly_over_the_warmup():
+    data, spread = _with_cut_rows_of_two_lengths()
+    order = list(CurriculumSampler(data, 8, 2000, seed=0, spread=spread, spread_batches=True))
+    positions = [p for p, i in enumerate(order[:-8]) if spread[i]]
+    early, late = sum(p < 1150 for p in positions), sum(p >= 1150 for p in positions)
+    assert max(positions) < 2000 + 301 and abs(early - late) < 130  # 37 batches of 8: sd ~24 rows
+
+
 def test_without_a_mix_the_order_is_the_plain_curriculum():
     data = lengths(2000)
     assert list(CurriculumSampler(data, 8, 800, seed=3, mix=0.0)) == list(CurriculumSampler(data, 8, 800, seed=3))
