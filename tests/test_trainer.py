@@ -429,3 +429,18 @@ def test_the_curriculum_spreads_the_rows_that_hold_part_of_a_session(tok, tmp_pa
     sampler = trainer._get_train_sampler()
     assert isinstance(sampler, CurriculumSampler)
     assert sampler.spread == [part != "session" for part in raw["part"]] and any(sampler.spread)
+    assert not sampler.spread_batches
+
+
+def test_the_trainer_hands_spread_batches_to_the_curriculum(tok, tmp_path):
+    raw = build_dataset_dict({"train": 40}, seed=0, cfg=DataConfig(max_money=10_000, purchase_share=0.3))["train"]
+    train = raw.map(tokenize_rows, batched=True, fn_kwargs={"tokenizer": tok},
+                    remove_columns=[c for c in raw.column_names if c != "part"])
+    trainer = make_trainer(build_model(TINY, tok, seed=0), tok, tmp_path, train=train,
+                           train_sampling_strategy="random", cls=functools.partial(
+                               TailWeightedTrainer, curriculum_samples=20, spread_batches=True))
+    order = list(trainer._get_train_sampler())
+    spread = [part != "session" for part in raw["part"]]
+    batch = trainer.args.train_batch_size
+    whole = [order[s:s + batch] for s in range(0, len(order), batch) if len(order[s:s + batch]) == batch]
+    assert all(len({spread[i] for i in b}) == 1 for b in whole[:-1])  # no full batch mixes cut rows and sessions
