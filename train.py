@@ -169,8 +169,9 @@ def parse_args(argv):
         parser.error(f"--lr_decay_fraction must be in (0, 1], got {parsed[0].lr_decay_fraction}")
     if not 0 <= parsed[0].curriculum_mix <= 1:
         parser.error(f"--curriculum_mix must be a fraction in 0..1, got {parsed[0].curriculum_mix}")
-    if parsed[4].hit_weight <= 0:
-        parser.error(f"--hit_weight must be positive, got {parsed[4].hit_weight}")
+    for name in ("hit_weight", "bonus_weight"):
+        if getattr(parsed[4], name) <= 0:
+            parser.error(f"--{name} must be positive, got {getattr(parsed[4], name)}")
     if problems := config_problems(parsed[2]):
         parser.error("; ".join(problems))
     if parsed[0].parallel_seeds < 1 or parsed[0].selection_sessions < 1:

@@ -26,6 +26,7 @@ from torch.optim.swa_utils import AveragedModel
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from . import rules
 from .data import KIND_IDS, PAD_KIND
 from .formats import Kind, transcript
 
@@ -54,6 +55,14 @@ class LossArguments:
                           "4 took seeds 2 and 3 from 55.6 / 73.2 to 65.6 / 78.4 percent (BENCHMARKS.md, session 10)"},
     )
 
+    bonus_weight: float = field(
+        default=1.0,
+        metadata={"help": "factor on the weight of the restated bonus <bX> (transcript format): one copy per "
+                          "session, after the typed bonus line, and the most frequent first wrong line of "
+                          "session 14's runs (a bonus restated as <b45>, <b1>, <b13>); the same token in the "
+                          "match lines' draw blocks is weighed too (copies of the line above)"},
+    )
+
     def by_kind_id(self) -> torch.Tensor:
         """A lookup table kind id -> weight (typed input: 0)."""
         table = torch.zeros(len(KIND_IDS))
@@ -64,16 +73,17 @@ class LossArguments:
         return table
 
     def by_token_id(self, tokenizer) -> torch.Tensor | None:
-        """A lookup table token id -> factor (1 but for the hit flags), or None when it is all ones
-        (`hit_weight` 1, or a tokenizer without flag tokens: the seed format)."""
-        if self.hit_weight == 1.0:
-            return None
+        """A lookup table token id -> factor (1 but for the hit flags and the restated bonus), or None when
+        it is all ones (`hit_weight` and `bonus_weight` 1, or a tokenizer without those tokens: the seed format)."""
         vocab = tokenizer.get_vocab()
-        ids = [vocab[t] for t in transcript.flag_tokens((transcript.HIT, transcript.BONUS_HIT)) if t in vocab]
-        if not ids:
+        factors = [(transcript.flag_tokens((transcript.HIT, transcript.BONUS_HIT)), self.hit_weight),
+                   ([transcript.bonus_token(n) for n in rules.NUMBERS], self.bonus_weight)]
+        factors = [([vocab[t] for t in tokens if t in vocab], factor) for tokens, factor in factors]
+        if all(factor == 1.0 or not ids for ids, factor in factors):
             return None
         table = torch.ones(len(tokenizer))
-        table[ids] = self.hit_weight
+        for ids, factor in factors:
+            table[ids] = factor
         return table
 
 

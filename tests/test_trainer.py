@@ -196,6 +196,18 @@ def test_hit_weight_multiplies_only_the_hit_flags(tok, data):
     assert torch.equal(weighted["loss_weights"][~is_hit], plain["loss_weights"][~is_hit])
 
 
+def test_bonus_weight_multiplies_only_the_restated_bonus(tok, data):
+    _, tokenized = data
+    loss_args = LossArguments(bonus_weight=3.0)
+    plain = collator(tok, LossArguments())([tokenized["train"][i] for i in range(8)])
+    weighted = WeightedCollator(tok.pad_token_id, loss_args.by_kind_id(),
+                                token_factors=loss_args.by_token_id(tok))([tokenized["train"][i] for i in range(8)])
+    bonus = torch.isin(plain["input_ids"], torch.tensor([tok.convert_tokens_to_ids(f"<b{n}>") for n in rules.NUMBERS]))
+    assert bonus.sum() > 0
+    assert torch.equal(weighted["loss_weights"][bonus], 3.0 * plain["loss_weights"][bonus])
+    assert torch.equal(weighted["loss_weights"][~bonus], plain["loss_weights"][~bonus])
+
+
 def test_hit_weight_1_or_a_tokenizer_without_flags_changes_nothing(tok):
     assert LossArguments().by_token_id(tok) is None
     assert LossArguments(hit_weight=3.0).by_token_id(_NoFlags()) is None
