@@ -305,8 +305,9 @@ def test_an_ema_decay_outside_0_1_is_a_usage_error(decay, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("weight", ["0", "-1"])
-def test_a_hit_weight_not_above_0_is_a_usage_error(weight, monkeypatch, capsys):
-    assert "--hit_weight must be positive" in usage_error(["--hit_weight", weight], monkeypatch, capsys)
+@pytest.mark.parametrize("flag", ["--hit_weight", "--bonus_weight"])
+def test_a_token_weight_not_above_0_is_a_usage_error(flag, weight, monkeypatch, capsys):
+    assert f"{flag} must be positive" in usage_error([flag, weight], monkeypatch, capsys)
 
 
 @pytest.mark.parametrize("argv, message", [
