@@ -6,7 +6,7 @@ No training: it orders each dataset's train rows as `CurriculumSampler` does (th
 warm-up rows, batch 8, the rows that hold part of a session spread over the warm-up), with and without
 `--spread_batches`, takes the first rows whose padded batches cost as much as the budget, and prints the
 rows, the share of padding, and the whole sessions by ticket count. A batch costs 8 x its longest row,
-lengths in characters (about 2.5 per token in a session; attention's quadratic part is left out). The
+lengths in characters (a proxy for tokens; attention's quadratic part is left out). The
 budget defaults to what v8's first 26,400 rows cost (26,400 rows: what a 29-minute default run sees).
 """
 import argparse

@@ -60,7 +60,8 @@ class LossArguments:
         metadata={"help": "factor on the weight of the restated bonus <bX> (transcript format): one copy per "
                           "session, after the typed bonus line, and the most frequent first wrong line of "
                           "session 14's runs (a bonus restated as <b45>, <b1>, <b13>); the same token in the "
-                          "match lines' draw blocks is weighed too (copies of the line above)"},
+                          "match lines' draw blocks is weighed too (copies of the line above). 4 moved seeds "
+                          "0 / 5 by -34.6 / +21.4 points: not a default (BENCHMARKS.md, session 14)"},
     )
 
     def by_kind_id(self) -> torch.Tensor:
@@ -345,6 +346,11 @@ class CurriculumSampler(torch.utils.data.Sampler):
     def set_epoch(self, epoch: int):
         self.epoch = epoch
 
+    def _sorted_in_chunks(self, rows: list) -> list:
+        """Within each batch, similar lengths: consecutive chunks of 8 batches, each sorted longest first."""
+        chunk = self.batch_size * 8
+        return [i for s in range(0, len(rows), chunk) for i in sorted(rows[s:s + chunk], key=lambda i: -self.lengths[i])]
+
     def __iter__(self):
         from transformers.trainer_pt_utils import get_length_grouped_indices
 
@@ -371,10 +377,7 @@ class CurriculumSampler(torch.utils.data.Sampler):
                 i = by_length[first_unused]
             used[i] = True
             warmup.append(i)
-        # within each batch, similar lengths: sort consecutive chunks of the warm-up by length
-        chunk = self.batch_size * 8
-        warmup = [i for s in range(0, len(warmup), chunk)
-                  for i in sorted(warmup[s:s + chunk], key=lambda i: -self.lengths[i])]
+        warmup = self._sorted_in_chunks(warmup)
         rest = [i for i in range(len(self.lengths)) if not used[i]]
         rest_lengths = [self.lengths[i] for i in rest]
         grouped = get_length_grouped_indices(rest_lengths, self.batch_size, generator=g) if rest else []
@@ -391,8 +394,7 @@ class CurriculumSampler(torch.utils.data.Sampler):
         # uniformly drawn batch of the warm-up: a spread row beside sessions pads the batch to the longer of
         # them (a 40-token purchase row padded to a 300-token session, or a whole countdown beside short
         # sessions); the batches of the order stay aligned, and the last, partial spread batch goes last
-        chunk = self.batch_size * 8
-        rows = [i for s in range(0, len(rows), chunk) for i in sorted(rows[s:s + chunk], key=lambda i: -self.lengths[i])]
+        rows = self._sorted_in_chunks(rows)
         batches = [rows[s:s + self.batch_size] for s in range(0, len(rows), self.batch_size)]
         tail = batches.pop() if len(batches[-1]) < self.batch_size else []
         warmup_batches = max(1, len(warmup) // self.batch_size)

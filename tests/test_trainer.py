@@ -183,29 +183,20 @@ def test_collator_weights_by_kind_and_pads_with_zero_weight():
     assert padded["loss_weights"][:, 6:].abs().sum() == 0
 
 
-def test_hit_weight_multiplies_only_the_hit_flags(tok, data):
+@pytest.mark.parametrize("flag, tokens", [
+    ("hit_weight", [f"<{kind}{n}>" for kind in "o+" for n in rules.NUMBERS]),  # the hit flags
+    ("bonus_weight", [f"<b{n}>" for n in rules.NUMBERS]),  # the restated bonus
+])
+def test_a_token_weight_multiplies_only_its_tokens(flag, tokens, tok, data):
     _, tokenized = data
-    loss_args = LossArguments(hit_weight=3.0)
+    loss_args = LossArguments(**{flag: 3.0})
     plain = collator(tok, LossArguments())([tokenized["train"][i] for i in range(8)])
     weighted = WeightedCollator(tok.pad_token_id, loss_args.by_kind_id(),
                                 token_factors=loss_args.by_token_id(tok))([tokenized["train"][i] for i in range(8)])
-    hits = {tok.convert_tokens_to_ids(f"<{kind}{n}>") for kind in "o+" for n in rules.NUMBERS}
-    is_hit = torch.isin(plain["input_ids"], torch.tensor(sorted(hits)))
-    assert is_hit.sum() > 0  # the rows hold hit flags to weigh
-    assert torch.equal(weighted["loss_weights"][is_hit], 3.0 * plain["loss_weights"][is_hit])
-    assert torch.equal(weighted["loss_weights"][~is_hit], plain["loss_weights"][~is_hit])
-
-
-def test_bonus_weight_multiplies_only_the_restated_bonus(tok, data):
-    _, tokenized = data
-    loss_args = LossArguments(bonus_weight=3.0)
-    plain = collator(tok, LossArguments())([tokenized["train"][i] for i in range(8)])
-    weighted = WeightedCollator(tok.pad_token_id, loss_args.by_kind_id(),
-                                token_factors=loss_args.by_token_id(tok))([tokenized["train"][i] for i in range(8)])
-    bonus = torch.isin(plain["input_ids"], torch.tensor([tok.convert_tokens_to_ids(f"<b{n}>") for n in rules.NUMBERS]))
-    assert bonus.sum() > 0
-    assert torch.equal(weighted["loss_weights"][bonus], 3.0 * plain["loss_weights"][bonus])
-    assert torch.equal(weighted["loss_weights"][~bonus], plain["loss_weights"][~bonus])
+    chosen = torch.isin(plain["input_ids"], torch.tensor(sorted(tok.convert_tokens_to_ids(tokens))))
+    assert chosen.sum() > 0  # the rows hold such tokens to weigh
+    assert torch.equal(weighted["loss_weights"][chosen], 3.0 * plain["loss_weights"][chosen])
+    assert torch.equal(weighted["loss_weights"][~chosen], plain["loss_weights"][~chosen])
 
 
 def test_hit_weight_1_or_a_tokenizer_without_flags_changes_nothing(tok):
@@ -428,16 +419,22 @@ def test_the_weight_average_of_a_long_run_forgets_its_first_steps_at_the_full_de
     assert average.averaged.module.weight.item() == pytest.approx(0.9 * 1.0 + 0.1 * 3.0)
 
 
-def test_the_curriculum_spreads_the_rows_that_hold_part_of_a_session(tok, tmp_path):
-    from lotto_gpt.trainer import CurriculumSampler
-
+def _curriculum_trainer(tok, tmp_path, **trainer_kwargs):
+    """A trainer with a curriculum over 40 rows, 30% of them purchase rows; the raw rows beside it."""
     raw = build_dataset_dict({"train": 40}, seed=0, cfg=DataConfig(max_money=10_000, purchase_share=0.3))["train"]
     # as train.py tokenizes: "part" stays beside the tokens
     train = raw.map(tokenize_rows, batched=True, fn_kwargs={"tokenizer": tok},
                     remove_columns=[c for c in raw.column_names if c != "part"])
     trainer = make_trainer(build_model(TINY, tok, seed=0), tok, tmp_path, train=train,
-                           train_sampling_strategy="random", cls=functools.partial(TailWeightedTrainer,
-                                                                                  curriculum_samples=20))
+                           train_sampling_strategy="random",
+                           cls=functools.partial(TailWeightedTrainer, curriculum_samples=20, **trainer_kwargs))
+    return trainer, raw
+
+
+def test_the_curriculum_spreads_the_rows_that_hold_part_of_a_session(tok, tmp_path):
+    from lotto_gpt.trainer import CurriculumSampler
+
+    trainer, raw = _curriculum_trainer(tok, tmp_path)
     sampler = trainer._get_train_sampler()
     assert isinstance(sampler, CurriculumSampler)
     assert sampler.spread == [part != "session" for part in raw["part"]] and any(sampler.spread)
@@ -445,12 +442,7 @@ def test_the_curriculum_spreads_the_rows_that_hold_part_of_a_session(tok, tmp_pa
 
 
 def test_the_trainer_hands_spread_batches_to_the_curriculum(tok, tmp_path):
-    raw = build_dataset_dict({"train": 40}, seed=0, cfg=DataConfig(max_money=10_000, purchase_share=0.3))["train"]
-    train = raw.map(tokenize_rows, batched=True, fn_kwargs={"tokenizer": tok},
-                    remove_columns=[c for c in raw.column_names if c != "part"])
-    trainer = make_trainer(build_model(TINY, tok, seed=0), tok, tmp_path, train=train,
-                           train_sampling_strategy="random", cls=functools.partial(
-                               TailWeightedTrainer, curriculum_samples=20, spread_batches=True))
+    trainer, raw = _curriculum_trainer(tok, tmp_path, spread_batches=True)
     order = list(trainer._get_train_sampler())
     spread = [part != "session" for part in raw["part"]]
     batch = trainer.args.train_batch_size
