@@ -6,9 +6,12 @@ tokenizer see complete runs, runs with retries and runs whose lines ran out.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 import string
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -136,6 +139,15 @@ def lotto_tokenizer():
     from lotto_gpt.tokenizer import build_tokenizer
 
     return build_tokenizer("lotto", transcript)
+
+
+def load_script(relative_path: str, name: str):
+    """A script of the repository (train.py, eval.py, data_scripts/..., benchmarks/...) as a module."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / relative_path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there while it loads
+    spec.loader.exec_module(module)
+    return module
 
 
 def save_tiny_model(path, fmt: str = "transcript"):

@@ -1,18 +1,12 @@
 """The benchmark scripts that read finished runs: what they print is what the runs logged."""
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from conftest import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run_dir(tmp_path: Path, name: str, batch: int, losses: dict[int, float]) -> Path:
@@ -25,7 +19,7 @@ def _run_dir(tmp_path: Path, name: str, batch: int, losses: dict[int, float]) ->
 
 
 def test_loss_by_rows_compares_runs_of_different_batches_at_equal_rows(tmp_path):
-    loss_by_rows = _load("loss_by_rows")
+    loss_by_rows = load_script("benchmarks/loss_by_rows.py", "loss_by_rows")
     small = _run_dir(tmp_path, "b4", 4, {100: 3.0, 200: 2.0, 300: 1.0})
     large = _run_dir(tmp_path, "b8", 8, {50: 2.5, 100: 1.5, 150: 0.5})
     assert loss_by_rows.value_at(loss_by_rows.logged_by_rows(str(small), "loss_work"), 800) == 2.0

@@ -6,7 +6,6 @@ and the absence of a traceback are the point.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
@@ -18,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 from datasets import DatasetDict, load_from_disk
 
 from lotto_gpt import data, rules
@@ -30,15 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "data_scripts" / "build_dataset.py"
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("build_dataset", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
-build_script = _load_script()
+build_script = load_script("data_scripts/build_dataset.py", "build_dataset")
 
 
 @pytest.fixture(scope="module")

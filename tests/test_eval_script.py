@@ -2,27 +2,21 @@
 and the rule-engine oracle through the same harness (it must score 100%)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import save_tiny_model
+from conftest import load_script, save_tiny_model
 
 from lotto_gpt import judge, rules
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_generation import oracle_machine  # noqa: E402  (the perfect-model stand-in)
 
 
 def load_eval():
-    spec = importlib.util.spec_from_file_location("lotto_eval_script", ROOT / "eval.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
+    return load_script("eval.py", "lotto_eval_script")
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import io
 import json
 import re
@@ -27,7 +26,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from conftest import save_tiny_model
+from conftest import load_script, save_tiny_model
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -357,11 +356,7 @@ def test_corrupt_model_file_is_named_exit_2_and_left_alone(tiny_dir, tmp_path, c
 @pytest.fixture(scope="module")
 def train_script():
     """train.py as a module (its main() and load_or_build_data), loaded from the repository root."""
-    spec = importlib.util.spec_from_file_location("train_script", ROOT / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("train.py", "train_script")
 
 
 @pytest.fixture(scope="module")
