@@ -15,7 +15,8 @@ from pathlib import Path
 
 def logged_by_rows(run_dir: str, key: str, accumulation: int = 1) -> list[tuple[int, float]]:
     state = json.loads((Path(run_dir) / "trainer_state.json").read_text())
-    batch = state["train_batch_size"] * accumulation  # the state records the batch, not the accumulation
+    # the state's batch is one process's (per device x its GPUs), without accumulation or other processes
+    batch = state["train_batch_size"] * accumulation
     return [(entry["step"] * batch, entry[key]) for entry in state["log_history"] if key in entry]
 
 
@@ -28,7 +29,8 @@ def main():
     parser.add_argument("runs", nargs="+", help="training output folders (each holds trainer_state.json)")
     parser.add_argument("--rows", type=int, nargs="+", default=[8000, 12800, 16000, 24000])
     parser.add_argument("--key", default="loss_work", help="a logged value: loss, loss_work, loss_tail, ...")
-    parser.add_argument("--gradient_accumulation_steps", type=int, default=1, help="the runs' own (all alike)")
+    parser.add_argument("--gradient_accumulation_steps", type=int, default=1,
+                        help="the runs' own (all alike); for a multi-process run, times its process count")
     args = parser.parse_args()
     try:
         curves = {run: logged_by_rows(run, args.key, args.gradient_accumulation_steps) for run in args.runs}
