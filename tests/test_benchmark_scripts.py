@@ -38,3 +38,18 @@ def test_loss_by_rows_missing_run_is_a_usage_error(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "loss_by_rows.py"), str(tmp_path / "none")],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "trainer_state.json" in result.stderr
+
+
+def test_shape_step_prints_a_row_per_shape_and_length_with_the_first_shape_as_baseline():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "shape_step.py"), "--shapes", "2x32", "1x32",
+                          "--lengths", "16", "--steps", "1", "--batch", "2"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    rows = [line.split(" | ") for line in out if line.startswith("| 16 ")]
+    assert [row[1] for row in rows] == ["2x32", "1x32"]
+    assert rows[0][-1] == "1.00 |"
+
+
+def test_shape_step_bad_shape_is_a_usage_error():
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "shape_step.py"), "--shapes", "4by128"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "LAYERSxWIDTH" in result.stderr

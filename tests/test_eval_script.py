@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import load_script, save_tiny_model
 
-from lotto_gpt import judge, rules
+from lotto_gpt import rules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_generation import oracle_machine  # noqa: E402  (the perfect-model stand-in)

@@ -16,7 +16,6 @@ benchmarks/fuzz.py, which runs thousands of examples.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json

@@ -7,7 +7,6 @@ once as a subprocess with a tiny random model saved to disk (validation, 413, a 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import subprocess

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import AutoTokenizer
 
-from conftest import SPEC_LINES, SPEC_TICKETS, clean_run, random_runs
+from conftest import SPEC_LINES, SPEC_TICKETS, clean_run
 from lotto_gpt import data, rules
 from lotto_gpt.formats import seed, transcript
 from lotto_gpt.rules import Msg
