@@ -1,4 +1,4 @@
-"""One optimizer step of the cpu preset's model (llama 4x128) on this CPU: fp32 vs bf16 autocast.
+"""One optimizer step of the cpu preset's model of sessions 1-15 (llama 4x128) on this CPU: fp32 vs bf16 autocast.
 
     OMP_NUM_THREADS=2 python benchmarks/cpu_bf16_step.py
 

@@ -1,4 +1,4 @@
-"""Training-step time of the cpu preset's shape (llama 4x128) with 4 or 8 heads, fp32 or bf16 autocast.
+"""Training-step time of the cpu preset's shape of sessions 1-15 (llama 4x128) with 4 or 8 heads, fp32 or bf16 autocast.
 
     python benchmarks/heads_bf16_step.py          # fp32
     python benchmarks/heads_bf16_step.py bf16     # bf16 autocast

@@ -2,7 +2,7 @@
 
 Three comparisons, each measured so that the machine's load hits both sides alike:
 
-    # 1. the cpu preset (llama 4x128, lotto tokenizer, dynamic padding, group_by_length, batch 8)
+    # 1. the cpu preset (its llama shape, lotto tokenizer, dynamic padding, group_by_length, batch 8)
     #    against the blog (seed format, byte-level BPE, GPT-2 4x128, every row padded to 512, batch 8):
     #    both in one process, alternating segments of --steps optimizer steps
     python benchmarks/throughput.py compare --rounds 4 --steps 50
@@ -63,22 +63,24 @@ class Setup:
     lr: float = 2e-3
 
 
-def _preset_batch(preset: str) -> int:
-    """The per-device batch that train.py's preset sets today."""
+def _preset_flag(preset: str, name: str) -> int:
+    """An integer flag that train.py's preset sets today (the batch, the model's shape)."""
     from train import PRESETS
 
     flags = PRESETS[preset]
-    return int(flags[flags.index("--per_device_train_batch_size") + 1])
+    return int(flags[flags.index(name) + 1])
 
 
 # the cpu preset of train.py (data: DataConfig defaults; model and batch: PRESETS["cpu"]). Its
 # curriculum only reorders the first 8,000 rows (shortest first); the rest of training, measured
 # here, is length-grouped with dynamic padding.
-PRESET_BATCH = _preset_batch("cpu")
+PRESET_BATCH = _preset_flag("cpu", "--per_device_train_batch_size")
+PRESET_SHAPE = {name: _preset_flag("cpu", f"--{name}") for name in ("n_layer", "n_embd", "n_head")}
 CPU_PRESET = Setup(
-    name=f"cpu preset (llama 4x128, dynamic padding, group_by_length, batch {PRESET_BATCH})",
+    name=f"cpu preset (llama {PRESET_SHAPE['n_layer']}x{PRESET_SHAPE['n_embd']}, dynamic padding, group_by_length, "
+         f"batch {PRESET_BATCH})",
     data=DataConfig(), tokenizer="lotto",
-    model=ModelArguments(arch="llama", n_layer=4, n_embd=128, n_head=4), batch=PRESET_BATCH,
+    model=ModelArguments(arch="llama", **PRESET_SHAPE), batch=PRESET_BATCH,
 )
 # the blog, as PRESETS["seed"]: seed format, byte-level BPE, GPT-2 4x128, n_positions 512, pad to 512, batch 8
 BLOG = Setup(
