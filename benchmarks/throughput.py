@@ -71,9 +71,9 @@ def _preset_flag(preset: str, name: str) -> int:
     return int(flags[flags.index(name) + 1])
 
 
-# the cpu preset of train.py (data: DataConfig defaults; model and batch: PRESETS["cpu"]). Its
-# curriculum only reorders the first 8,000 rows (shortest first); the rest of training, measured
-# here, is length-grouped with dynamic padding.
+# the cpu preset of train.py (data: DataConfig defaults; model shape and batch: PRESETS["cpu"]). Measured
+# here is the length-grouped order with dynamic padding, as after the preset's curriculum (which
+# takes its first --curriculum_samples rows shortest first).
 PRESET_BATCH = _preset_flag("cpu", "--per_device_train_batch_size")
 PRESET_SHAPE = {name: _preset_flag("cpu", f"--{name}") for name in ("n_layer", "n_embd", "n_head")}
 CPU_PRESET = Setup(
