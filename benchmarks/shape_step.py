@@ -1,4 +1,4 @@
-"""What one optimizer step costs for each model shape, on this CPU, as a ratio to the cpu preset's.
+"""What one optimizer step costs for each model shape, on this CPU, as a ratio to the first shape's.
 
     OMP_NUM_THREADS=1 python benchmarks/shape_step.py [--shapes 4x128 4x96 3x128] [--lengths 250 600]
 
@@ -66,14 +66,16 @@ def main():
     print("|---|---|---|---|---|")
     for length in args.lengths:
         batch = torch.randint(0, len(tokenizer), (args.batch, length), generator=torch.Generator().manual_seed(0))
-        times = {shape: [] for shape in args.shapes}
+        times, parameters = {shape: [] for shape in args.shapes}, {}
         for _ in range(2):
             for shape in args.shapes:
-                times[shape].append(step_ms(model_of(shape), batch, args.steps))
+                model = model_of(shape)  # fresh weights and optimizer state for every timing
+                parameters[shape] = count_parameters(model)
+                times[shape].append(step_ms(model, batch, args.steps))
         base = statistics.mean(times[args.shapes[0]])
         for shape in args.shapes:
             rounds = ", ".join(f"{t:.0f}" for t in times[shape])
-            print(f"| {length} | {shape[0]}x{shape[1]} | {count_parameters(model_of(shape)):,} | {rounds} | "
+            print(f"| {length} | {shape[0]}x{shape[1]} | {parameters[shape]:,} | {rounds} | "
                   f"{base / statistics.mean(times[shape]):.2f} |")
 
 

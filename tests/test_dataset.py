@@ -29,9 +29,6 @@ WHOLE_SESSIONS = {"purchase_share": 0.0, "tail_share": 0.0, "draw_share": 0.0, "
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "data_scripts" / "build_dataset.py"
 
-
-
-
 build_script = load_script("data_scripts/build_dataset.py", "build_dataset")
 
 
