@@ -49,15 +49,15 @@ PRESETS = {
     # It trains two seeds side by side, one core each, and keeps the one that plays 200 selection sessions
     # best: on four pairs of v8 seeds the choice was the better run each time, worst pair 66.8% of the test
     # suite against 56.0% for the worst single seed (session 12)
-    # Its shape is 3 blocks of 96 (0.57M parameters): a step costs ~0.7x one of 4 x 128, so 29 minutes read ~1.4x
-    # the rows and the curriculum (scaled with the steps: 44,000 rows, cosine over 9,600 steps) reaches further.
-    # On seeds 0 / 1 / 2 / 5 it scored 80.2 / 75.0 / 82.4 / 83.8% of 500 sessions against 4 x 128's 56.0 / 67.0 /
-    # 77.0 / 71.4% (worst 75.0 against 56.0; BENCHMARKS.md, session 16)
+    # Its shape is 2 blocks of 96 (0.46M parameters): a step costs ~0.55x one of 4 x 128, so 29 minutes read ~1.75x
+    # the rows and the curriculum (scaled with the steps: 50,000 rows, cosine over 12,000 steps) reaches further.
+    # On seeds 0 / 1 / 2 / 5 it scored 82.0 / 86.8 / 87.6 / 88.0% of 500 sessions against 3 x 96's 80.2 / 75.0 /
+    # 82.4 / 83.8% and 4 x 128's 56.0 / 67.0 / 77.0 / 71.4% (BENCHMARKS.md, sessions 16-17)
     "cpu": [  # the default: short sessions first, stops at 29 minutes on a 2-core laptop CPU at the latest
-        "--output_dir", "outputs/cpu", "--arch", "llama", "--n_layer", "3", "--n_embd", "96", "--n_head", "4",
-        "--per_device_train_batch_size", "8", "--learning_rate", "2e-3", "--max_steps", "9600",
+        "--output_dir", "outputs/cpu", "--arch", "llama", "--n_layer", "2", "--n_embd", "96", "--n_head", "4",
+        "--per_device_train_batch_size", "8", "--learning_rate", "2e-3", "--max_steps", "12000",
         "--warmup_steps", "200", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
-        "--curriculum_samples", "44000", "--max_train_minutes", "29", "--ema_decay", "0.995",
+        "--curriculum_samples", "50000", "--max_train_minutes", "29", "--ema_decay", "0.995",
         "--eval_steps", "1000", "--max_eval_samples", "100", "--tie_word_embeddings", "false", "--hit_weight", "4",
         "--parallel_seeds", "2",
     ],
