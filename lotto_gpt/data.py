@@ -22,7 +22,7 @@ BAD_LINE_REPEATS = (1, 1, 1, 2, 3)  # how many bad lines a bad stage gets, drawn
 DRAW_EPISODES = 4  # draw episodes in one draw row: about a short session's length, so little padding beside one
 DRAW_BAD_SHARE = 0.5  # share of draw episodes with bad lines (whole sessions: --bad_input_share)
 DIVISION_LINES = 8  # long divisions in one division row: about a short session's length
-DATA_VERSION = 8  # bump when the sampling, a default share or a format changes
+DATA_VERSION = 9  # bump when the sampling, a default share or a format changes
 BUILD_INFO = "build_info.json"  # saved beside a built dataset: see build_info()
 
 
@@ -392,7 +392,8 @@ def cut(segments: list, part: str, purchase_tickets: int = 1) -> list:
         return segments[: ticket_lines[min(purchase_tickets, len(ticket_lines)) - 1] + 1]
     if part == "draw":  # the winning-number prompt (context) to the draw restated with its bonus
         start = next(i for i, s in enumerate(segments) if Msg.ASK_WINNING in s.text)
-        end = next(i for i, s in enumerate(segments) if s.kind is Kind.WORK and "<b" in s.text)
+        # the accepted bonus's draw block (a duplicate bonus's block, before it, ends in its error)
+        end = max(i for i, s in enumerate(segments) if s.kind is Kind.WORK and "<b" in s.text)
         restated = segments[end].text.split("\n", 1)[0] + "\n"  # the match lines follow in the same segment
         return [Segment(segments[start].text.lstrip("\n"), Kind.INPUT), *segments[start + 1:end],
                 Segment(restated, Kind.WORK)]

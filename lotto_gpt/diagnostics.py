@@ -154,6 +154,8 @@ def line_kind(line: str, previous: str = "") -> str:
         return "error message"
     if re.match(r"<t\d+>\[", line):
         return "ticket"
+    if line.startswith("<d") and "[ERROR]" in line:
+        return "duplicate check"
     if line.startswith("<d") and "<t" in line:
         return "match line"
     if line.startswith("<d"):

@@ -181,6 +181,11 @@ def parse_money(line: str) -> tuple[int | None, str | None]:
     return money, None
 
 
+def typed_numbers(line: str) -> tuple[int, ...]:
+    """The numbers of a winning or bonus line whose comma-separated parts are all digits, in typed order."""
+    return tuple(int(_trim(part)) for part in _trim(line).split(","))
+
+
 def parse_winning(line: str) -> tuple[tuple[int, ...] | None, str | None]:
     if (error := check_length(line)) is not None:
         return None, error
@@ -189,7 +194,7 @@ def parse_winning(line: str) -> tuple[tuple[int, ...] | None, str | None]:
         return None, Msg.WINNING_NOT_NUMBERS
     if len(parts) != NUMBERS_PER_TICKET:
         return None, Msg.WINNING_COUNT
-    numbers = tuple(int(part) for part in parts)
+    numbers = typed_numbers(line)
     if any(n not in NUMBERS for n in numbers):
         return None, Msg.NUMBER_RANGE
     if len(set(numbers)) != len(numbers):
@@ -203,7 +208,7 @@ def parse_bonus(line: str, winning) -> tuple[int | None, str | None]:
     text = _trim(line)
     if not _is_digits(text):
         return None, Msg.BONUS_NOT_NUMBER
-    bonus = int(text)
+    (bonus,) = typed_numbers(text)
     if bonus not in NUMBERS:
         return None, Msg.NUMBER_RANGE
     if bonus in winning:

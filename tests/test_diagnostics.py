@@ -10,7 +10,7 @@ from conftest import SPEC_LINES
 
 from lotto_gpt import rules
 from lotto_gpt.data import DataConfig, make_row, tokenize_rows
-from lotto_gpt.diagnostics import categorize, first_wrong_line, first_wrong_lines, main, ticket_counts, token_errors
+from lotto_gpt.diagnostics import categorize, first_wrong_line, first_wrong_lines, line_kind, main, ticket_counts, token_errors
 from lotto_gpt.formats import transcript
 from lotto_gpt.formats.transcript import HIT, MISS, flag_token
 
@@ -150,3 +150,8 @@ def test_a_right_text_without_work_lines_has_no_wrong_line_when_judged_without_t
     bare = "".join(s.text for s in transcript.encode(run, work=False))
     assert first_wrong_line(bare, SPEC_LINES, work=False) is None
     assert first_wrong_line(bare, SPEC_LINES)["kind"] == "draw restated"  # judged as a work-line model
+
+
+def test_a_draw_line_that_ends_in_an_error_is_a_duplicate_check():
+    assert line_kind("<d1><d2><d3><d3>[ERROR] 당첨 번호는 중복될 수 없습니다.", "<in>1,2,3,3,5,6") == "duplicate check"
+    assert line_kind("<d1><d2><d3><d4><d5><d6>", "<in>1,2,3,4,5,6") == "draw restated"

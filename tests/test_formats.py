@@ -147,6 +147,33 @@ def test_transcript_of_a_bad_input_shows_the_typed_line_error_and_prompt():
     )
 
 
+def test_a_duplicate_winning_number_is_restated_up_to_its_repeat_with_the_error_after_it():
+    run = rules.play(["8000", "1,2,03,3,5,6", "1,2,3,4,5,6", "7"], tickets=SPEC_TICKETS)
+    text = transcript.to_text(run)
+    assert "<in>1,2,03,3,5,6\n<d1><d2><d3><d3>[ERROR] 당첨 번호는 중복될 수 없습니다.\n당첨 번호를 입력해 주세요.\n<in>" in text
+
+
+def test_a_bonus_equal_to_a_winning_number_is_restated_in_the_draw_block_with_the_error_after_it():
+    run = rules.play(["8000", "1,2,3,4,5,6", " 3", "7"], tickets=SPEC_TICKETS)
+    text = transcript.to_text(run)
+    assert ("<in> 3\n<d1><d2><d3><d4><d5><d6><b3>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.\n"
+            "보너스 번호를 입력해 주세요.\n<in>7\n<d1><d2><d3><d4><d5><d6><b7>\n") in text
+
+
+def test_duplicate_errors_show_on_stdout_without_their_draw_tokens():
+    run = rules.play(["8000", "1,2,3,3,5,6", "1,2,3,4,5,6", "6", "7"], tickets=SPEC_TICKETS)
+    text = transcript.to_text(run)
+    assert transcript.to_stdout(text) == rules.console_text(run)
+    assert transcript.parse(text).errors == [Msg.WINNING_DUPLICATE, Msg.BONUS_DUPLICATE]
+
+
+def test_other_errors_and_the_ablation_without_work_lines_restate_nothing():
+    run = rules.play(["8000", "1,2,3,4,5,66", "1,2,3,4,5,6", "6", "7"], tickets=SPEC_TICKETS)
+    assert "<in>1,2,3,4,5,66\n[ERROR]" in transcript.to_text(run)
+    segments = transcript.encode(run, work=False)
+    assert "<d" not in join(segments) and "<in>6\n[ERROR]" in join(segments)
+
+
 def test_incomplete_transcript_ends_waiting_for_input():
     run = rules.play(["8000", "1,2,3,4,5,6"], tickets=SPEC_TICKETS)
     text = transcript.to_text(run)
@@ -234,7 +261,10 @@ def test_work_lines_are_right_for_random_complete_runs(many_runs):
         block = draw + f"<b{run.bonus}>"
         assert lines[0] == block  # the whole draw, restated after the bonus input
         assert text.count(draw + "\n") == 1  # and the six numbers right after their own line
-        assert text.count("<d") == 6 * (2 + len(run.tickets))
+        # besides the duplicates' own lines (pinned by the duplicate tests above)
+        duplicates = "".join(transcript.duplicate_work(a, run.winning) for a in run.attempts
+                             if a.error in (Msg.WINNING_DUPLICATE, Msg.BONUS_DUPLICATE))
+        assert text.count("<d") == 6 * (2 + len(run.tickets)) + duplicates.count("<d")
         assert len(lines) == 1 + len(run.tickets)
         tallies = {k: 0 for k in rules.RANK_KEYS}
         n = len(run.tickets)

@@ -798,3 +798,8 @@ def test_any_lines_give_a_consistent_run(lines, seed):
     positions = [i for i, line in enumerate(out) if line.startswith("[ERROR]")]
     assert [out[i] for i in positions] == [a.error for a in errors]
     assert [out[i + 1] for i in positions] == [a.stage.prompt for a in errors]
+
+
+def test_typed_numbers_are_read_in_typed_order_with_spaces_and_leading_zeros():
+    assert rules.typed_numbers(" 07, 3,3 ,45") == (7, 3, 3, 45)
+    assert rules.typed_numbers("09") == (9,)

@@ -11,6 +11,9 @@ Example (the spec's run; `<in>` marks a line the user types, it ends at the newl
     <t1>[1, 3, 5, 14, 22, 45]
 
     당첨 번호를 입력해 주세요.
+    <in>1,2,3,3,5,6                               (a duplicate: restated up to it, the error after it)
+    <d1><d2><d3><d3>[ERROR] 당첨 번호는 중복될 수 없습니다.
+    당첨 번호를 입력해 주세요.
     <in>1,2,3,4,5,6
     <d1><d2><d3><d4><d5><d6>                      work: the draw restated, right after it
 
@@ -36,6 +39,9 @@ Why each work line (every step is a small local computation):
   typed far away, and the restatement itself is a short local copy (placed after the bonus
   input, with errors and prompts between, it was still 19.5% wrong after 6,500 steps and
   14.8% after 9,000: BENCHMARKS.md, runs H3 and H4).
+- a duplicate winning number or a bonus equal to a winning number is found on such a restated line:
+  the typed numbers up to the first repeat (each token asks "did I just write this one?" of the few
+  before it), or the draw block with the typed bonus; the `[ERROR]` line follows on the same line.
 - every match line starts with the draw block `<d..>x6<bX>` (a plain copy of the line
   above it): the numbers a flag is checked against are always among the last ~20 tokens,
   at nearly fixed offsets, instead of hundreds of tokens back.
@@ -181,6 +187,21 @@ def division_line(prize: int, n: int) -> str:
     return out
 
 
+def duplicate_work(attempt, winning) -> str:
+    """The draw restated up to the duplicate that the error names (the error follows on the same line).
+
+    Winning: the typed numbers as draw tokens, up to the first one already written (`<d1><d2><d3><d3>`), so
+    "is this a repeat" is asked of each token as it is written, against the few before it. Bonus: the draw block
+    with the typed bonus (`<d1>..<d6><b3>`), so the bonus meets the six winning numbers right before it, as a
+    flag does. Without them the model had to see a duplicate in the typed line at once: 2 x 96 failed every
+    test-suite session with a duplicate (10-11 of 500), on four seeds (BENCHMARKS.md, session 17)."""
+    numbers = rules.typed_numbers(attempt.line)
+    if attempt.error == Msg.WINNING_DUPLICATE:
+        repeat = next(i for i, n in enumerate(numbers) if n in numbers[:i])
+        return draw_line(numbers[: repeat + 1])
+    return draw_line(winning) + bonus_token(numbers[0])
+
+
 def encode(run: Run, work: bool = True) -> list[Segment]:
     """The run as segments. An incomplete run ends with IN: the model waits for input there.
     `work=False` leaves out the hidden work (draw restated, match lines, long division), for
@@ -197,6 +218,8 @@ def encode(run: Run, work: bool = True) -> list[Segment]:
         put(IN)
         put(attempt.line + "\n", Kind.INPUT)
         if attempt.error is not None:
+            if work and attempt.error in (Msg.WINNING_DUPLICATE, Msg.BONUS_DUPLICATE):
+                put(duplicate_work(attempt, run.winning), Kind.WORK)  # the error follows on the same line
             put(f"{attempt.error}\n{attempt.stage.prompt}\n")
             continue
         put("\n")
@@ -244,6 +267,7 @@ def prompt(run: Run) -> str:
 
 _WORK_TOKEN = re.compile(r"<(?:t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|[ox+]\d+)>")
 _TICKET_LINE = re.compile(r"<t\d+>(\[[^<]*)")  # a ticket line; a match line starts with <d..>
+_DUPLICATE_FOUND = re.compile(r"(?:<[db]\d+>)+(\[ERROR\].*)")
 _NUMBER_LIST = re.compile(r"\[(\d+(?:, \d+)*)\]")
 _BOUGHT = re.compile(r"(\d+)" + re.escape(Msg.BOUGHT_SUFFIX))
 _RATE = re.compile(re.escape(Msg.RATE_PREFIX) + r"([0-9,]+\.\d%)" + re.escape(Msg.RATE_SUFFIX))
@@ -261,7 +285,9 @@ def stdout_lines(text: str) -> tuple[list[str], list[str]]:
         if ticket:
             out.append(ticket.group(1))
         elif _WORK_TOKEN.match(line):
-            continue
+            found = _DUPLICATE_FOUND.fullmatch(line)  # a duplicate's error on its draw line (`duplicate_work`)
+            if found:
+                out.append(found.group(1))
         else:
             out.append(line)
     return out, typed
