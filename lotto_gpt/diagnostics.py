@@ -36,6 +36,9 @@ _CATEGORIES = [
 ]
 
 
+_DRAW_TOKEN = re.compile(r"<[db]\d+>")
+
+
 def categorize(tokens: list[str], kinds: list[int]) -> list[str | None]:
     """A category per target token; None for typed input and padding."""
     out, line_head = [], None
@@ -60,7 +63,8 @@ def categorize(tokens: list[str], kinds: list[int]) -> list[str | None]:
                 else:
                     category = "stats"
             elif tok.startswith("[ERROR]"):
-                category = "error_message"
+                # after the draw tokens of `duplicate_work`: the duplicate decision, apart from the others
+                category = "duplicate_error" if i and _DRAW_TOKEN.fullmatch(tokens[i - 1]) else "error_message"
             else:
                 category = "program"
         out.append(category)

@@ -46,6 +46,19 @@ def test_spec_run_tokens_get_their_step(spec_run, lotto_tokenizer):
     assert cats["<n8>"] == "divisor" and cats["<q6>"] == "quotient" and cats["<r5>"] == "remainder"
 
 
+def test_the_error_after_a_duplicates_draw_tokens_is_the_duplicate_decision(lotto_tokenizer):
+    run = rules.play(["3000", "1,2,3,3,5,6", "1,2,3,4,5,66", "1,2,3,4,5,6", "3", "7"],
+                     tickets=[(1, 2, 3, 4, 5, 6)] * 3)
+    segments = transcript.encode(run)
+    row = {"text": [transcript.to_text(run)], "segment_lengths": [[len(s.text) for s in segments]],
+           "segment_kinds": [[s.kind.value for s in segments]]}
+    enc = tokenize_rows(row, lotto_tokenizer)
+    tokens = lotto_tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
+    cats = dict(zip(tokens, categorize(tokens, enc["kind_ids"][0])))
+    assert cats[rules.Msg.WINNING_DUPLICATE] == cats[rules.Msg.BONUS_DUPLICATE] == "duplicate_error"
+    assert cats[rules.Msg.NUMBER_RANGE] == "error_message"
+
+
 def test_a_perfect_model_makes_no_error(lotto_tokenizer):
     report = token_errors(ScriptedModel(len(lotto_tokenizer)), lotto_tokenizer, _rows())
     assert report["sessions_all_right"] == 1.0
