@@ -24,8 +24,9 @@ from .data import KIND_IDS, run_to_row, tokenize_rows
 from .formats import Kind, join, transcript
 
 _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
+_DRAW_TOKEN = re.compile(r"<[db]\d+>")
 _CATEGORIES = [
-    (re.compile(r"<[db]\d+>"), "draw"),
+    (_DRAW_TOKEN, "draw"),
     (re.compile(r"<t\d+>"), "index"),
     (re.compile(r"<[ox+]\d*>"), "flag"),
     (re.compile(r"<c\d+b?>"), "count"),
@@ -34,9 +35,6 @@ _CATEGORIES = [
     (re.compile(r"<q\d>"), "quotient"),
     (re.compile(r"<r\d+>"), "remainder"),
 ]
-
-
-_DRAW_TOKEN = re.compile(r"<[db]\d+>")
 
 
 def categorize(tokens: list[str], kinds: list[int]) -> list[str | None]:
@@ -144,7 +142,7 @@ def ticket_counts(model, tokenizer, amounts=range(1_000, 100_001, 1_000)) -> dic
 # ---------------------------------------------------------------- first wrong line (end to end)
 
 _TOKEN_OR_CHAR = re.compile(r"<[^<>\n]+>|\[\d+|, \d+|.", re.S)
-_MATCH_PART = [(re.compile(r"<[db]\d+>"), "draw block"), (re.compile(r"<t\d+>"), "index"),
+_MATCH_PART = [(_DRAW_TOKEN, "draw block"), (re.compile(r"<t\d+>"), "index"),
                (re.compile(r"[\[,]"), "copy"), (re.compile(r"<[ox+]\d+>"), "flag"),
                (re.compile(r"<c\d+b?>"), "count"), (re.compile(r"<#\d+>"), "tally")]
 _RANK_LABELS = tuple(f"{rank.label} - " for rank in rules.RANKS)

@@ -33,13 +33,18 @@ def _rows(n=6):
     return {key: [r[key] for r in rows] for key in rows[0]}
 
 
-def test_spec_run_tokens_get_their_step(spec_run, lotto_tokenizer):
-    segments = transcript.encode(spec_run)
-    row = {"text": [transcript.to_text(spec_run)], "segment_lengths": [[len(s.text) for s in segments]],
+def _categories(run, tokenizer) -> dict:
+    """Token -> category for the run's transcript (the last one where a token repeats)."""
+    segments = transcript.encode(run)
+    row = {"text": [transcript.to_text(run)], "segment_lengths": [[len(s.text) for s in segments]],
            "segment_kinds": [[s.kind.value for s in segments]]}
-    enc = tokenize_rows(row, lotto_tokenizer)
-    tokens = lotto_tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
-    cats = dict(zip(tokens, categorize(tokens, enc["kind_ids"][0])))
+    enc = tokenize_rows(row, tokenizer)
+    tokens = tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
+    return dict(zip(tokens, categorize(tokens, enc["kind_ids"][0])))
+
+
+def test_spec_run_tokens_get_their_step(spec_run, lotto_tokenizer):
+    cats = _categories(spec_run, lotto_tokenizer)
     assert cats["<d1>"] == cats["<b7>"] == "draw"
     assert cats[flag_token(HIT, 1)] == cats[flag_token(MISS, 8)] == "flag"
     assert cats["<c3>"] == "count" and cats["<#1>"] == "tally"
@@ -49,12 +54,7 @@ def test_spec_run_tokens_get_their_step(spec_run, lotto_tokenizer):
 def test_the_error_after_a_duplicates_draw_tokens_is_the_duplicate_decision(lotto_tokenizer):
     run = rules.play(["3000", "1,2,3,3,5,6", "1,2,3,4,5,66", "1,2,3,4,5,6", "3", "7"],
                      tickets=[(1, 2, 3, 4, 5, 6)] * 3)
-    segments = transcript.encode(run)
-    row = {"text": [transcript.to_text(run)], "segment_lengths": [[len(s.text) for s in segments]],
-           "segment_kinds": [[s.kind.value for s in segments]]}
-    enc = tokenize_rows(row, lotto_tokenizer)
-    tokens = lotto_tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
-    cats = dict(zip(tokens, categorize(tokens, enc["kind_ids"][0])))
+    cats = _categories(run, lotto_tokenizer)
     assert cats[rules.Msg.WINNING_DUPLICATE] == cats[rules.Msg.BONUS_DUPLICATE] == "duplicate_error"
     assert cats[rules.Msg.NUMBER_RANGE] == "error_message"
 

@@ -263,7 +263,7 @@ def test_work_lines_are_right_for_random_complete_runs(many_runs):
         assert text.count(draw + "\n") == 1  # and the six numbers right after their own line
         # besides the duplicates' own lines (pinned by the duplicate tests above)
         duplicates = "".join(transcript.duplicate_work(a, run.winning) for a in run.attempts
-                             if a.error in (Msg.WINNING_DUPLICATE, Msg.BONUS_DUPLICATE))
+                             if a.error in transcript.DUPLICATE_ERRORS)
         assert text.count("<d") == 6 * (2 + len(run.tickets)) + duplicates.count("<d")
         assert len(lines) == 1 + len(run.tickets)
         tallies = {k: 0 for k in rules.RANK_KEYS}

@@ -76,6 +76,7 @@ NAME = "transcript"
 
 IN = "<in>"
 HIT, BONUS_HIT, MISS = "o", "+", "x"  # flag kinds; a flag token names its number too
+DUPLICATE_ERRORS = (Msg.WINNING_DUPLICATE, Msg.BONUS_DUPLICATE)  # found on a restated line: `duplicate_work`
 DIVIDEND_DIGITS = 12  # 100 tickets x 2,000,000,000 = 200,000,000,000 (12 digits)
 
 
@@ -218,7 +219,7 @@ def encode(run: Run, work: bool = True) -> list[Segment]:
         put(IN)
         put(attempt.line + "\n", Kind.INPUT)
         if attempt.error is not None:
-            if work and attempt.error in (Msg.WINNING_DUPLICATE, Msg.BONUS_DUPLICATE):
+            if work and attempt.error in DUPLICATE_ERRORS:
                 put(duplicate_work(attempt, run.winning), Kind.WORK)  # the error follows on the same line
             put(f"{attempt.error}\n{attempt.stage.prompt}\n")
             continue
