@@ -49,7 +49,7 @@ PRESETS = {
     # It trains two seeds side by side, one core each, and keeps the one that plays 200 selection sessions
     # best: on four pairs of v8 seeds the choice was the better run each time, worst pair 66.8% of the test
     # suite against 56.0% for the worst single seed (session 12)
-    # Its shape is 2 blocks of 96 (0.46M parameters): a step costs ~0.55x one of 4 x 128, so 29 minutes read ~1.75x
+    # Its shape is 2 blocks of 96 (0.46M parameters): a step costs 0.55-0.58x one of 4 x 128, so 29 minutes read ~1.75x
     # the rows and the curriculum (scaled with the steps: 50,000 rows, cosine over 12,000 steps) reaches further.
     # On seeds 0 / 1 / 2 / 5 it scored 82.0 / 86.8 / 87.6 / 88.0% of 500 sessions against 3 x 96's 80.2 / 75.0 /
     # 82.4 / 83.8% and 4 x 128's 56.0 / 67.0 / 77.0 / 71.4% (data v8), and 87.2 / 83.0 / 89.4 / 89.6% on data v9
