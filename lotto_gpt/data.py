@@ -22,7 +22,7 @@ BAD_LINE_REPEATS = (1, 1, 1, 2, 3)  # how many bad lines a bad stage gets, drawn
 DRAW_EPISODES = 4  # draw episodes in one draw row: about a short session's length, so little padding beside one
 DRAW_BAD_SHARE = 0.5  # share of draw episodes with bad lines (whole sessions: --bad_input_share)
 DIVISION_LINES = 8  # long divisions in one division row: about a short session's length
-DATA_VERSION = 9  # bump when the sampling, a default share or a format changes
+DATA_VERSION = 10  # bump when the sampling, a default share or a format changes
 BUILD_INFO = "build_info.json"  # saved beside a built dataset: see build_info()
 
 
@@ -95,6 +95,13 @@ class DataConfig:
                           "spread over the curriculum's warm-up. Aimed at the divisions by 13-19, the most frequent "
                           "first error on some seeds (BENCHMARKS.md, session 13); not yet trained"},
     )
+    duplicate_share: float = field(
+        default=0.25,
+        metadata={"help": "share of the bad winning and bonus lines of training sessions that are duplicates (a "
+                          "number typed twice, anywhere in the line; a winning number as the bonus). The bad-line "
+                          "generators that eval.py also draws from hold about 1 in 10 (v9 trained those alone, and "
+                          "no run caught a duplicate: BENCHMARKS.md, session 17)"},
+    )
     work_lines: bool = field(
         default=True,
         metadata={"help": "write the hidden work lines (draw restated, match lines, long division); false: "
@@ -105,7 +112,7 @@ class DataConfig:
 CUT_PARTS = ("purchase", "tail", "draw", "division")  # rows that hold part of a session, each at --<part>_share
 CUT_SHARE_FIELDS = tuple(f"{part}_share" for part in CUT_PARTS)
 SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share", "given_tickets_share",
-                *CUT_SHARE_FIELDS)
+                "duplicate_share", *CUT_SHARE_FIELDS)
 
 
 def config_problems(cfg: DataConfig) -> list[str]:
@@ -287,6 +294,17 @@ def bad_winning(rng: random.Random) -> str:
     ])()
 
 
+def duplicate_winning(rng: random.Random, variant: bool) -> str:
+    """Six winning numbers, one of them typed twice (in any two places)."""
+    numbers = rng.sample(NUMBERS, 5)
+    numbers.insert(rng.randint(0, 5), rng.choice(numbers))
+    return type_numbers(numbers, rng, variant)
+
+
+def duplicate_bonus(winning, rng: random.Random, variant: bool) -> str:
+    return type_number(rng.choice(winning), rng, variant)
+
+
 def bad_bonus(winning, rng: random.Random) -> str:
     return rng.choice([
         lambda: "", lambda: junk(rng), lambda: f"{rng.randint(1, 45)}.0",
@@ -302,19 +320,27 @@ def bad_bonus(winning, rng: random.Random) -> str:
 def type_lines(money: int, winning, bonus: int, bad_stages: set, rng: random.Random, cfg: DataConfig) -> list[str]:
     """What a user types for these inputs: bad lines first at each stage of `bad_stages`, each valid
     input typed as a variant at `cfg.variant_share` (transcript only)."""
-    bad_line = {Stage.MONEY: lambda: bad_money(rng), Stage.WINNING: lambda: bad_winning(rng),
-                Stage.BONUS: lambda: bad_bonus(winning, rng)}
+    def variant() -> bool:
+        return cfg.format == "transcript" and rng.random() < cfg.variant_share
+
+    def duplicate() -> bool:
+        return rng.random() < cfg.duplicate_share
+
+    bad_line = {
+        Stage.MONEY: lambda: bad_money(rng),
+        Stage.WINNING: lambda: duplicate_winning(rng, variant()) if duplicate() else bad_winning(rng),
+        Stage.BONUS: lambda: duplicate_bonus(winning, rng, variant()) if duplicate() else bad_bonus(winning, rng),
+    }
     lines = []
     for stage in rules.STAGES:
         if stage in bad_stages:
             lines += [bad_line[stage]() for _ in range(rng.choice(BAD_LINE_REPEATS))]
-        variant = cfg.format == "transcript" and rng.random() < cfg.variant_share
         if stage is Stage.MONEY:
-            lines.append(type_money(money, rng, variant))
+            lines.append(type_money(money, rng, variant()))
         elif stage is Stage.WINNING:
-            lines.append(type_numbers(winning, rng, variant))
+            lines.append(type_numbers(winning, rng, variant()))
         else:
-            lines.append(type_number(bonus, rng, variant))
+            lines.append(type_number(bonus, rng, variant()))
     return lines
 
 

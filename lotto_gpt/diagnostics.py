@@ -25,6 +25,8 @@ from .formats import Kind, join, transcript
 
 _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 _DRAW_TOKEN = re.compile(r"<[db]\d+>")
+_BONUS_TOKEN = re.compile(r"<b\d+>")
+_HIT_FLAG = re.compile(r"<o\d+>")
 _CATEGORIES = [
     (_DRAW_TOKEN, "draw"),
     (re.compile(r"<t\d+>"), "index"),
@@ -48,7 +50,9 @@ def categorize(tokens: list[str], kinds: list[int]) -> list[str | None]:
             out.append(None)
             continue
         category = next((c for pattern, c in _CATEGORIES if pattern.fullmatch(tok)), None)
-        if category is None:
+        if category == "flag" and i and _BONUS_TOKEN.fullmatch(tokens[i - 1]):
+            category = "bonus_check"  # `<+7>` accepts the typed bonus, `<o3>` is the duplicate (transcript.bonus_check)
+        elif category is None:
             if name == Kind.TICKET.value:
                 category = "ticket_number" if any(c.isdigit() for c in tok) else "ticket_syntax"
             elif name == Kind.WORK.value:
@@ -61,8 +65,9 @@ def categorize(tokens: list[str], kinds: list[int]) -> list[str | None]:
                 else:
                     category = "stats"
             elif tok.startswith("[ERROR]"):
-                # after the draw tokens of `duplicate_work`: the duplicate decision, apart from the others
-                category = "duplicate_error" if i and _DRAW_TOKEN.fullmatch(tokens[i - 1]) else "error_message"
+                # on a restated line (`duplicate_work`): a winning line's repeat, or after a bonus's `<o3>`
+                restated = i and (_DRAW_TOKEN.fullmatch(tokens[i - 1]) or _HIT_FLAG.fullmatch(tokens[i - 1]))
+                category = "duplicate_error" if restated else "error_message"
             else:
                 category = "program"
         out.append(category)

@@ -210,7 +210,7 @@ def test_a_draw_row_is_draw_episodes_each_the_programs_text_from_the_winning_pro
         expected = ""
         for run in runs:
             whole = fmt.to_text(run)
-            restated = "".join(f"<d{n}>" for n in run.winning) + f"<b{run.bonus}>\n"
+            restated = fmt.bonus_check(run.winning, run.bonus) + "\n"
             expected += whole[whole.index(rules.Msg.ASK_WINNING):whole.index(restated) + len(restated)]
         assert row["text"] == expected
         assert row["winning"] == list(runs[-1].winning) and row["bonus"] == runs[-1].bonus
@@ -614,3 +614,32 @@ def test_push_to_hub_path(tmp_path, monkeypatch):
     assert pushed["repo_id"] == "me/lotto"
     assert pushed["splits"] == {"train": 6, "validation": 2, "test": 2}
     assert pushed["private"] is False
+
+
+def _bad_draw_errors(duplicate_share: float, n: int = 300) -> list:
+    """The errors of the bad winning and bonus lines typed for `n` draws, every draw stage bad."""
+    rng, cfg = random.Random(3), DataConfig(duplicate_share=duplicate_share)
+    errors = []
+    for _ in range(n):
+        winning, bonus = data.uniform_draw(rng)
+        lines = data.type_lines(1000, winning, bonus, {rules.Stage.WINNING, rules.Stage.BONUS}, rng, cfg)
+        errors += rules.play(lines, tickets=[(1, 2, 3, 4, 5, 6)]).errors
+    return errors
+
+
+def test_duplicate_share_sets_how_many_bad_draw_lines_are_duplicates():
+    def duplicates(errors):
+        return sum(e in (rules.Msg.WINNING_DUPLICATE, rules.Msg.BONUS_DUPLICATE) for e in errors) / len(errors)
+
+    assert duplicates(_bad_draw_errors(1.0)) == 1.0
+    assert 0.15 < duplicates(_bad_draw_errors(0.25)) - duplicates(_bad_draw_errors(0.0)) < 0.35
+
+
+def test_a_duplicate_winning_line_repeats_a_number_anywhere_in_the_line():
+    rng = random.Random(5)
+    places = Counter()
+    for _ in range(300):
+        numbers = rules.typed_numbers(data.duplicate_winning(rng, variant=True))
+        assert rules.parse_winning(",".join(map(str, numbers)))[1] == rules.Msg.WINNING_DUPLICATE
+        places[next(i for i, n in enumerate(numbers) if n in numbers[:i])] += 1
+    assert set(places) == {1, 2, 3, 4, 5}

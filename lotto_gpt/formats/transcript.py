@@ -18,8 +18,11 @@ Example (the spec's run; `<in>` marks a line the user types, it ends at the newl
     <d1><d2><d3><d4><d5><d6>                      work: the draw restated, right after it
 
     보너스 번호를 입력해 주세요.
+    <in>3
+    <d1><d2><d3><d4><d5><d6><b3><o3>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.
+    보너스 번호를 입력해 주세요.
     <in>7
-    <d1><d2><d3><d4><d5><d6><b7>                  work: the draw block (the whole draw)
+    <d1><d2><d3><d4><d5><d6><b7><+7>              work: the draw block (the whole draw), the bonus's flag
     <d1>...<d6><b7><t8>[8, 21, 23, 41, 42, 43<x8><x21><x23><x41><x42><x43><c0>
     ...                                           work: draw block, copy, a flag per number, count
     <d1>...<d6><b7><t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>  ... and the tally
@@ -39,9 +42,13 @@ Why each work line (every step is a small local computation):
   typed far away, and the restatement itself is a short local copy (placed after the bonus
   input, with errors and prompts between, it was still 19.5% wrong after 6,500 steps and
   14.8% after 9,000: BENCHMARKS.md, runs H3 and H4).
-- a duplicate winning number or a bonus equal to a winning number is found on such a restated line:
-  the typed numbers up to the first repeat (each token asks "did I just write this one?" of the few
-  before it), or the draw block with the typed bonus; the `[ERROR]` line follows on the same line.
+- a duplicate winning number is found on such a restated line: the typed numbers up to the first
+  repeat (each token asks "did I just write this one?" of the few before it), the `[ERROR]` line
+  following on the same line.
+- the bonus line is the draw block, then the typed bonus's flag as a match line would write it:
+  `<+7>` (the bonus) accepts it, `<o3>` (a winning number) is the duplicate, its `[ERROR]` after it.
+  The decision is then the flag, which every match line trains six times (data v10; v9 wrote the
+  error or the newline right after `<b3>`, and no run learned it: BENCHMARKS.md, session 17).
 - every match line starts with the draw block `<d..>x6<bX>` (a plain copy of the line
   above it): the numbers a flag is checked against are always among the last ~20 tokens,
   at nearly fixed offsets, instead of hundreds of tokens back.
@@ -188,19 +195,23 @@ def division_line(prize: int, n: int) -> str:
     return out
 
 
+def bonus_check(winning, bonus: int) -> str:
+    """The draw block with a typed bonus, then that bonus's flag: `<+7>` accepts it, `<o3>` is a duplicate."""
+    return draw_line(winning) + bonus_token(bonus) + flag(bonus, winning, bonus)
+
+
 def duplicate_work(attempt, winning) -> str:
     """The draw restated up to the duplicate that the error names (the error follows on the same line).
 
     Winning: the typed numbers as draw tokens, up to the first one already written (`<d1><d2><d3><d3>`), so
-    "is this a repeat" is asked of each token as it is written, against the few before it. Bonus: the draw block
-    with the typed bonus (`<d1>..<d6><b3>`), so the bonus meets the six winning numbers right before it, as a
-    flag does. Without them the model had to see a duplicate in the typed line at once: 2 x 96 failed every
+    "is this a repeat" is asked of each token as it is written, against the few before it. Bonus: `bonus_check`.
+    Without them the model had to see a duplicate in the typed line at once: 2 x 96 failed every
     test-suite session with a duplicate (10-11 of 500), on four seeds (BENCHMARKS.md, session 17)."""
     numbers = rules.typed_numbers(attempt.line)
     if attempt.error == Msg.WINNING_DUPLICATE:
         repeat = next(i for i, n in enumerate(numbers) if n in numbers[:i])
         return draw_line(numbers[: repeat + 1])
-    return draw_line(winning) + bonus_token(numbers[0])
+    return bonus_check(winning, numbers[0])
 
 
 def encode(run: Run, work: bool = True) -> list[Segment]:
@@ -241,7 +252,7 @@ def encode(run: Run, work: bool = True) -> list[Segment]:
             # the blank line after the bonus input comes after the hidden work
             seg.pop()
             if work:
-                lines = [draw_block(run)] + match_lines(run)
+                lines = [bonus_check(run.winning, run.bonus)] + match_lines(run)
                 put("".join(line + "\n" for line in lines), Kind.WORK)
             put("\n" + Msg.STATS_HEADER + "\n" + Msg.STATS_RULE + "\n")
             counts = run.counts
@@ -268,7 +279,7 @@ def prompt(run: Run) -> str:
 
 _WORK_TOKEN = re.compile(r"<(?:t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|[ox+]\d+)>")
 _TICKET_LINE = re.compile(r"<t\d+>(\[[^<]*)")  # a ticket line; a match line starts with <d..>
-_DUPLICATE_FOUND = re.compile(r"(?:<[db]\d+>)+(\[ERROR\].*)")
+_DUPLICATE_FOUND = re.compile(r"(?:<[db]\d+>)+(?:<o\d+>)?(\[ERROR\].*)")
 _NUMBER_LIST = re.compile(r"\[(\d+(?:, \d+)*)\]")
 _BOUGHT = re.compile(r"(\d+)" + re.escape(Msg.BOUGHT_SUFFIX))
 _RATE = re.compile(re.escape(Msg.RATE_PREFIX) + r"([0-9,]+\.\d%)" + re.escape(Msg.RATE_SUFFIX))
