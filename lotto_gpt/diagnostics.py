@@ -104,8 +104,8 @@ def token_errors(model, tokenizer, rows, batch_size: int = 8) -> dict:
                 wrong = int(pred[i, t - 1]) != row[t]
                 totals[cat] += 1
                 errors[cat] += wrong
-                if cat == "flag":  # per true flag: hits written as misses hide in the mixed rate
-                    key = f"flag <{tokens[t][1]}>"
+                if cat in ("flag", "bonus_check"):  # per true flag: hits written as misses hide in the mixed rate
+                    key = f"{cat} <{tokens[t][1]}>"
                     totals[key] += 1
                     errors[key] += wrong
                 if wrong and cat != "ticket_number":
