@@ -38,30 +38,32 @@ from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, Wei
 
 SELECTION_SUITE_SEED = 7919  # eval.py --seed of the sessions that choose among parallel seeds (the test suite: 0)
 
+# The cpu preset (the gpu preset starts from it). The model saved is a moving average of the weights (~200 steps):
+# on 4 seeds +2.2 to +14.0 points of whole sessions and 3-6x more uniform tickets than the last step's own weights of
+# the same runs (BENCHMARKS.md, session 9); a small eval loss every 1,000 steps
+# The cpu preset also unties the input and output embeddings and weighs the hit flags 4x: on seeds
+# 0-3 untied scored 75.4 / 67.4 / 55.6 / 73.2% against tied 79.8 / 33.8 / 62.0 / 63.2%, and the hit
+# weight then took seeds 2 and 3 to 65.6 / 78.4% (bonus hits were written as misses; session 10)
+# It trains two seeds side by side, one core each, and keeps the one that plays 200 selection sessions
+# best: on four pairs of v8 seeds the choice was the better run each time, worst pair 66.8% of the test
+# suite against 56.0% for the worst single seed (session 12)
+# Its shape is 2 blocks of 96 (0.46M parameters): a step costs 0.55-0.58x one of 4 x 128, so 29 minutes read ~1.75x
+# the rows and the curriculum (scaled with the steps: 50,000 rows, cosine over 12,000 steps) reaches further.
+# On seeds 0 / 1 / 2 / 5 it scored 82.0 / 86.8 / 87.6 / 88.0% of 500 sessions against 3 x 96's 80.2 / 75.0 /
+# 82.4 / 83.8% and 4 x 128's 56.0 / 67.0 / 77.0 / 71.4% (data v8), and 87.2 / 83.0 / 89.4 / 89.6% on data v9
+# (BENCHMARKS.md, sessions 16-17)
+CPU_PRESET = [  # the default: short sessions first, stops at 29 minutes on a 2-core laptop CPU at the latest
+    "--output_dir", "outputs/cpu", "--arch", "llama", "--n_layer", "2", "--n_embd", "96", "--n_head", "4",
+    "--per_device_train_batch_size", "8", "--learning_rate", "2e-3", "--max_steps", "12000",
+    "--warmup_steps", "200", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
+    "--curriculum_samples", "50000", "--max_train_minutes", "29", "--ema_decay", "0.995",
+    "--eval_steps", "1000", "--max_eval_samples", "100", "--tie_word_embeddings", "false", "--hit_weight", "4",
+    "--parallel_seeds", "2",
+]
+
 # Defaults per preset, as command-line flags (so the user's own flags, parsed after, win).
 PRESETS = {
-    # cpu presets: the model saved is a moving average of the weights (~200 steps): on 4 seeds
-    # +2.2 to +14.0 points of whole sessions and 3-6x more uniform tickets than the last step's own
-    # weights of the same runs (BENCHMARKS.md, session 9); a small eval loss every 1,000 steps
-    # The cpu preset also unties the input and output embeddings and weighs the hit flags 4x: on seeds
-    # 0-3 untied scored 75.4 / 67.4 / 55.6 / 73.2% against tied 79.8 / 33.8 / 62.0 / 63.2%, and the hit
-    # weight then took seeds 2 and 3 to 65.6 / 78.4% (bonus hits were written as misses; session 10)
-    # It trains two seeds side by side, one core each, and keeps the one that plays 200 selection sessions
-    # best: on four pairs of v8 seeds the choice was the better run each time, worst pair 66.8% of the test
-    # suite against 56.0% for the worst single seed (session 12)
-    # Its shape is 2 blocks of 96 (0.46M parameters): a step costs 0.55-0.58x one of 4 x 128, so 29 minutes read ~1.75x
-    # the rows and the curriculum (scaled with the steps: 50,000 rows, cosine over 12,000 steps) reaches further.
-    # On seeds 0 / 1 / 2 / 5 it scored 82.0 / 86.8 / 87.6 / 88.0% of 500 sessions against 3 x 96's 80.2 / 75.0 /
-    # 82.4 / 83.8% and 4 x 128's 56.0 / 67.0 / 77.0 / 71.4% (data v8), and 87.2 / 83.0 / 89.4 / 89.6% on data v9
-    # (BENCHMARKS.md, sessions 16-17)
-    "cpu": [  # the default: short sessions first, stops at 29 minutes on a 2-core laptop CPU at the latest
-        "--output_dir", "outputs/cpu", "--arch", "llama", "--n_layer", "2", "--n_embd", "96", "--n_head", "4",
-        "--per_device_train_batch_size", "8", "--learning_rate", "2e-3", "--max_steps", "12000",
-        "--warmup_steps", "200", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
-        "--curriculum_samples", "50000", "--max_train_minutes", "29", "--ema_decay", "0.995",
-        "--eval_steps", "1000", "--max_eval_samples", "100", "--tie_word_embeddings", "false", "--hit_weight", "4",
-        "--parallel_seeds", "2",
-    ],
+    "cpu": CPU_PRESET,
     "gpt2": [  # the card's model: same budget, GPT-2 blocks with learned absolute positions
         "--output_dir", "outputs/gpt2", "--arch", "gpt2", "--n_layer", "4", "--n_embd", "128", "--n_head", "4",
         "--per_device_train_batch_size", "8", "--learning_rate", "2e-3", "--max_steps", "6000",
@@ -69,18 +71,13 @@ PRESETS = {
         "--curriculum_samples", "28000", "--max_train_minutes", "29", "--ema_decay", "0.995",
         "--eval_steps", "1000", "--max_eval_samples", "100",
     ],
-    # gpu: the cpu preset's model and recipe with 4x the batch (a step of this model costs a GPU about as much at 8 rows
-    # as at 32) and lr 3e-3, one seed, fp16/bf16 chosen by the card. On an H200 with six trainings sharing it, seeds
-    # 1 / 2 / 3 scored 63.0 / 69.0 / 59.3% of 300 sessions after 2.5 minutes against 35.3 / 23.7 / 35.0% at batch 8;
-    # after 5 minutes 70.0% (seed 1) against 54.8-58.2% on four seeds at batch 8, and the earlier gpu preset (6 x 240,
-    # batch 64, lr 1e-3: 657 steps) 0.8% (BENCHMARKS.md, session 18). Not yet run for its 29 minutes.
-    "gpu": [  # a 4060-class card: fp16 (bf16 where the card has it), batch 32, stops at 29 minutes
-        "--output_dir", "outputs/gpu", "--arch", "llama", "--n_layer", "2", "--n_embd", "96", "--n_head", "4",
-        "--per_device_train_batch_size", "32", "--learning_rate", "3e-3", "--max_steps", "12000",
-        "--warmup_steps", "200", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
-        "--curriculum_samples", "50000", "--max_train_minutes", "29", "--ema_decay", "0.995",
-        "--eval_steps", "1000", "--max_eval_samples", "100", "--tie_word_embeddings", "false", "--hit_weight", "4",
-    ],
+    # gpu: the cpu preset's recipe at 4x the batch and lr 3e-3, one seed, fp16/bf16 chosen by the card (a step of 32
+    # rows cost an H200 ~2.1x one of 8). With six trainings sharing an H200, seeds 1 / 2 / 3 scored 63.0 / 69.0 / 59.3%
+    # of 300 sessions after 2.5 minutes against 35.3 / 23.7 / 35.0% at batch 8; after 5 minutes 70.0% (seed 1) against
+    # 54.8-58.2% on four seeds at batch 8, and the earlier gpu preset (6 x 240, batch 64, lr 1e-3: 657 steps) 0.8%
+    # (BENCHMARKS.md, session 18). Not yet run for its 29 minutes. Later flags win, so it is the cpu list, then these.
+    "gpu": [*CPU_PRESET, "--output_dir", "outputs/gpu", "--per_device_train_batch_size", "32", "--learning_rate", "3e-3",
+            "--parallel_seeds", "1"],
     "seed": [  # the blog: seed format, byte-level BPE, max length 512, batch 8 x 4, GPT-2 blocks
         "--output_dir", "outputs/seed", "--format", "seed", "--tokenizer", "byte_bpe", "--arch", "gpt2",
         "--n_layer", "4", "--n_embd", "128", "--n_head", "4", "--n_positions", "512", "--max_length", "512",

@@ -302,6 +302,7 @@ def duplicate_winning(rng: random.Random, variant: bool) -> str:
 
 
 def duplicate_bonus(winning, rng: random.Random, variant: bool) -> str:
+    """A winning number typed as the bonus."""
     return type_number(rng.choice(winning), rng, variant)
 
 

@@ -362,3 +362,17 @@ def test_help_lists_every_flag_and_exits_0(monkeypatch, capsys):
     out = capsys.readouterr().out
     for flag in ("--purchase_share", "--tail_share", "--hit_weight", "--program_weight", "--output_dir", "--preset"):
         assert flag in out
+
+
+def test_the_gpu_preset_is_the_cpu_recipe_at_batch_32_with_one_seed(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    def values(preset):
+        return {k: v for parsed in train.parse_args(["--preset", preset]) for k, v in vars(parsed).items()}
+
+    cpu, gpu = values("cpu"), values("gpu")
+    assert (gpu["per_device_train_batch_size"], gpu["learning_rate"], gpu["parallel_seeds"]) == (32, 3e-3, 1)
+    assert gpu["output_dir"] == "outputs/gpu"
+    for name in ("arch", "n_layer", "n_embd", "max_steps", "curriculum_samples", "max_train_minutes", "hit_weight"):
+        assert gpu[name] == cpu[name], name
