@@ -309,7 +309,7 @@ def duplicate_bonus(winning, rng: random.Random, variant: bool) -> str:
 def bad_bonus(winning, rng: random.Random) -> str:
     return rng.choice([
         lambda: "", lambda: junk(rng), lambda: f"{rng.randint(1, 45)}.0",
-        lambda: str(rng.choice([0, 46, 50, 99, 100, 1000])), lambda: str(rng.choice(winning)),
+        lambda: str(rng.choice([0, 46, 50, 99, 100, 1000])), lambda: duplicate_bonus(winning, rng, variant=False),
         lambda: f"{rng.randint(1, 45)},{rng.randint(1, 45)}", lambda: long_junk(rng),
         lambda: str(rng.randint(1, 45)) + junk_char(rng, space=False),
         lambda: junk_char(rng, space=False) + str(rng.randint(1, 45)),
