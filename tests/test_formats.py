@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -138,6 +139,12 @@ def test_transcript_skips_lines_over_64_characters():
     text = transcript.to_text(run)
     assert long_line not in text and Msg.LINE_TOO_LONG not in text
     assert text == SPEC_TRANSCRIPT
+
+
+def test_the_readme_shows_the_spec_run_as_the_format_writes_it():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## The transcript format", 1)[1].split("```\n", 2)[1]
+    assert example == SPEC_TRANSCRIPT
 
 
 def test_transcript_of_a_bad_input_shows_the_typed_line_error_and_prompt():
