@@ -164,8 +164,10 @@ def line_kind(line: str, previous: str = "") -> str:
         return "duplicate check"
     if line.startswith("<d") and "<t" in line:
         return "match line"
+    if line.startswith("<d") and previous.startswith(transcript.IN):
+        return "bonus line" if re.search(r"<[ox+]\d+>", line) else "draw restated"  # bonus: `transcript.bonus_check`
     if line.startswith("<d"):
-        return "draw restated" if previous.startswith(transcript.IN) else "draw block"
+        return "draw block"
     if line.startswith("<n"):
         return "division"
     if line.startswith(rules.Msg.RATE_PREFIX):

@@ -177,3 +177,9 @@ def test_a_right_text_without_work_lines_has_no_wrong_line_when_judged_without_t
 def test_a_draw_line_that_ends_in_an_error_is_a_duplicate_check():
     assert line_kind("<d1><d2><d3><d3>[ERROR] 당첨 번호는 중복될 수 없습니다.", "<in>1,2,3,3,5,6") == "duplicate check"
     assert line_kind("<d1><d2><d3><d4><d5><d6>", "<in>1,2,3,4,5,6") == "draw restated"
+
+
+def test_a_wrong_flag_on_an_accepted_bonus_line_is_a_bonus_line_error():
+    assert line_kind("<d1><d2><d3><d4><d5><d6><x7><b7>", "<in>7") == "bonus line"
+    assert line_kind("<d1><d2><d3><d4><d5><d6><o7>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.", "<in>7") \
+        == "duplicate check"
