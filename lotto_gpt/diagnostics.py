@@ -25,6 +25,7 @@ from .formats import Kind, join, transcript
 
 _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 _DRAW_TOKEN = re.compile(r"<[db]\d+>")
+_BONUS_TOKEN = re.compile(r"<b\d+>")
 _HIT_FLAG = re.compile(r"<o\d+>")
 _CATEGORIES = [
     (_DRAW_TOKEN, "draw"),
@@ -49,8 +50,8 @@ def categorize(tokens: list[str], kinds: list[int]) -> list[str | None]:
             out.append(None)
             continue
         category = next((c for pattern, c in _CATEGORIES if pattern.fullmatch(tok)), None)
-        if category == "flag" and i and _DRAW_TOKEN.fullmatch(tokens[i - 1]):
-            category = "bonus_check"  # `<x7>` accepts the typed bonus, `<o3>` is the duplicate (transcript.bonus_check)
+        if category == "flag" and i and _BONUS_TOKEN.fullmatch(tokens[i - 1]):
+            category = "bonus_check"  # `<+7>` accepts the typed bonus, `<o3>` is the duplicate (transcript.bonus_check)
         elif category is None:
             if name == Kind.TICKET.value:
                 category = "ticket_number" if any(c.isdigit() for c in tok) else "ticket_syntax"

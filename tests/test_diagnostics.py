@@ -59,13 +59,13 @@ def test_the_error_after_a_duplicates_draw_tokens_is_the_duplicate_decision(lott
     assert cats[rules.Msg.NUMBER_RANGE] == "error_message"
 
 
-def test_the_flag_between_the_draw_and_the_bonus_token_is_the_bonus_check(lotto_tokenizer):
+def test_the_flag_right_after_a_typed_bonus_is_the_bonus_check(lotto_tokenizer):
     run = rules.play(["3000", "1,2,3,4,5,6", "3", "7"], tickets=[(3, 8, 9, 10, 11, 12)] * 3)
     cats = _categories(run, lotto_tokenizer)
     assert cats[flag_token(HIT, 3)] == "flag"  # the ticket's 3 (the last occurrence): a match line's flag
-    assert cats["<x7>"] == "bonus_check"
+    assert cats["<+7>"] == "bonus_check"
     segments_text = transcript.to_text(run)
-    assert "<d6><o3>[ERROR]" in segments_text and "<d6><x7><b7>\n" in segments_text
+    assert "<b3><o3>[ERROR]" in segments_text and "<b7><+7>\n" in segments_text
 
 
 def test_a_perfect_model_makes_no_error(lotto_tokenizer):

@@ -39,7 +39,7 @@ SPEC_TRANSCRIPT = """\
 
 보너스 번호를 입력해 주세요.
 <in>7
-<d1><d2><d3><d4><d5><d6><x7><b7>
+<d1><d2><d3><d4><d5><d6><b7><+7>
 <d1><d2><d3><d4><d5><d6><b7><t8>[8, 21, 23, 41, 42, 43<x8><x21><x23><x41><x42><x43><c0>
 <d1><d2><d3><d4><d5><d6><b7><t7>[3, 5, 11, 16, 32, 38<o3><o5><x11><x16><x32><x38><c2>
 <d1><d2><d3><d4><d5><d6><b7><t6>[7, 11, 16, 35, 36, 44<+7><x11><x16><x35><x36><x44><c0>
@@ -160,16 +160,16 @@ def test_a_duplicate_winning_number_is_restated_up_to_its_repeat_with_the_error_
     assert "<in>1,2,03,3,5,6\n<d1><d2><d3><d3>[ERROR] 당첨 번호는 중복될 수 없습니다.\n당첨 번호를 입력해 주세요.\n<in>" in text
 
 
-def test_a_bonus_equal_to_a_winning_number_is_flagged_drawn_after_the_draw_with_the_error_after_it():
+def test_a_bonus_equal_to_a_winning_number_is_flagged_drawn_in_the_draw_block_with_the_error_after_it():
     run = rules.play(["8000", "1,2,3,4,5,6", " 3", "7"], tickets=SPEC_TICKETS)
     text = transcript.to_text(run)
-    assert ("<in> 3\n<d1><d2><d3><d4><d5><d6><o3>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.\n"
-            "보너스 번호를 입력해 주세요.\n<in>7\n<d1><d2><d3><d4><d5><d6><x7><b7>\n") in text
+    assert ("<in> 3\n<d1><d2><d3><d4><d5><d6><b3><o3>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.\n"
+            "보너스 번호를 입력해 주세요.\n<in>7\n<d1><d2><d3><d4><d5><d6><b7><+7>\n") in text
 
 
-def test_an_accepted_bonus_is_flagged_not_drawn_before_its_token_and_the_match_lines_copy_the_block_without_the_flag():
+def test_an_accepted_bonus_is_flagged_as_the_bonus_and_the_match_lines_copy_the_block_without_it():
     text = transcript.to_text(rules.play(["8000", "1,2,3,4,5,6", "7"], tickets=SPEC_TICKETS))
-    assert "<in>7\n<d1><d2><d3><d4><d5><d6><x7><b7>\n<d1><d2><d3><d4><d5><d6><b7><t8>[8, 21" in text
+    assert "<in>7\n<d1><d2><d3><d4><d5><d6><b7><+7>\n<d1><d2><d3><d4><d5><d6><b7><t8>[8, 21" in text
 
 
 def test_duplicate_errors_show_on_stdout_without_their_draw_tokens():
@@ -227,7 +227,7 @@ def test_statistics_division_and_rate_are_tail_and_work_lines_are_work(spec_run)
     assert "<n8>" in tail
     work = "".join(s.text for s in segments if s.kind is Kind.WORK)
     assert "<in>1,2,3,4,5,6\n<d1><d2><d3><d4><d5><d6>\n\n" in transcript.to_text(spec_run)
-    assert "<d1><d2><d3><d4><d5><d6>\n" in work and "\n<d1><d2><d3><d4><d5><d6><x7><b7>\n" in work
+    assert "<d1><d2><d3><d4><d5><d6>\n" in work and "\n<d1><d2><d3><d4><d5><d6><b7><+7>\n" in work
     assert "<d1><d2><d3><d4><d5><d6><b7><t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>\n" in work
     program = "".join(s.text for s in segments if s.kind is Kind.PROGRAM)
     assert "<in>" in program and Msg.ASK_MONEY in program and "8000" not in program
@@ -249,7 +249,7 @@ def test_prompt_ends_right_after_the_last_typed_line(many_runs):
 def test_prompt_of_the_spec_example(spec_run):
     prompt = transcript.prompt(spec_run)
     assert prompt == SPEC_TRANSCRIPT.split("<in>7\n")[0] + "<in>7\n"
-    assert SPEC_TRANSCRIPT[len(prompt):].startswith("<d1><d2><d3><d4><d5><d6><x7><b7>\n")
+    assert SPEC_TRANSCRIPT[len(prompt):].startswith("<d1><d2><d3><d4><d5><d6><b7><+7>\n")
 
 
 # ================================================================ transcript: work lines
@@ -271,7 +271,7 @@ def test_work_lines_are_right_for_random_complete_runs(many_runs):
         lines = work_lines(text)
         draw = "".join(f"<d{n}>" for n in run.winning)
         block = draw + f"<b{run.bonus}>"
-        assert lines[0] == draw + f"<x{run.bonus}><b{run.bonus}>"  # the draw, the bonus's flag, the bonus
+        assert lines[0] == block + f"<+{run.bonus}>"  # the whole draw, restated after the bonus input, flagged
         assert text.count(draw + "\n") == 1  # and the six numbers right after their own line
         # besides the duplicates' own lines (pinned by the duplicate tests above)
         duplicates = "".join(transcript.duplicate_work(a, run.winning) for a in run.attempts
@@ -307,7 +307,7 @@ def test_count_token_marks_five_plus_bonus():
     run = rules.play(["3000", "1,2,3,4,5,6", "7"], tickets=[(1, 2, 3, 4, 5, 7), (1, 2, 3, 4, 5, 8), (1, 2, 3, 4, 7, 8)])
     lines = work_lines(transcript.to_text(run))
     assert lines == [
-        "<d1><d2><d3><d4><d5><d6><x7><b7>",
+        "<d1><d2><d3><d4><d5><d6><b7><+7>",
         "<d1><d2><d3><d4><d5><d6><b7><t3>[1, 2, 3, 4, 5, 7<o1><o2><o3><o4><o5><+7><c5b><#1>",
         "<d1><d2><d3><d4><d5><d6><b7><t2>[1, 2, 3, 4, 5, 8<o1><o2><o3><o4><o5><x8><c5><#1>",
         "<d1><d2><d3><d4><d5><d6><b7><t1>[1, 2, 3, 4, 7, 8<o1><o2><o3><o4><+7><x8><c4><#1>",

@@ -19,10 +19,10 @@ Example (the spec's run; `<in>` marks a line the user types, it ends at the newl
 
     보너스 번호를 입력해 주세요.
     <in>3
-    <d1><d2><d3><d4><d5><d6><o3>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.
+    <d1><d2><d3><d4><d5><d6><b3><o3>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.
     보너스 번호를 입력해 주세요.
     <in>7
-    <d1><d2><d3><d4><d5><d6><x7><b7>              work: the draw, the typed bonus's flag, the bonus
+    <d1><d2><d3><d4><d5><d6><b7><+7>              work: the draw block (the whole draw), the bonus's flag
     <d1>...<d6><b7><t8>[8, 21, 23, 41, 42, 43<x8><x21><x23><x41><x42><x43><c0>
     ...                                           work: draw block, copy, a flag per number, count
     <d1>...<d6><b7><t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>  ... and the tally
@@ -45,13 +45,10 @@ Why each work line (every step is a small local computation):
 - a duplicate winning number is found on such a restated line: the typed numbers up to the first
   repeat (each token asks "did I just write this one?" of the few before it), the `[ERROR]` line
   following on the same line.
-- the bonus line is the draw, then the typed bonus's drawn / not-drawn flag (the question every
-  match line asks six times): `<x7>` accepts it and the bonus token `<b7>` follows, `<o3>` (a
-  winning number) is the duplicate, its `[ERROR]` after it. The flag comes BEFORE the bonus token:
-  v10 wrote it after `<b7>`, where `<+7>` follows `<b7>` in 98% of training lines and the model
-  copied it (duplicate flags 22-93% wrong teacher-forced); v9 wrote the error or the newline
-  right after `<b3>`, and no run learned it (BENCHMARKS.md, sessions 17 and 18). The match lines
-  start with the draw block without the flag.
+- the bonus line is the draw block, then the typed bonus's flag as a match line would write it:
+  `<+7>` (the bonus) accepts it, `<o3>` (a winning number) is the duplicate, its `[ERROR]` after it.
+  The decision is then the flag, which every match line trains six times (data v10; v9 wrote the
+  error or the newline right after `<b3>`, and no run learned it: BENCHMARKS.md, session 17).
 - every match line starts with the draw block `<d..>x6<bX>` (a plain copy of the line
   above it): the numbers a flag is checked against are always among the last ~20 tokens,
   at nearly fixed offsets, instead of hundreds of tokens back.
@@ -199,10 +196,8 @@ def division_line(prize: int, n: int) -> str:
 
 
 def bonus_check(winning, bonus: int) -> str:
-    """The draw, then the typed bonus's flag: `<x7><b7>` accepts it, `<o3>` is a duplicate (the error follows)."""
-    if bonus in winning:
-        return draw_line(winning) + flag_token(HIT, bonus)
-    return draw_line(winning) + flag_token(MISS, bonus) + bonus_token(bonus)
+    """The draw block with a typed bonus, then that bonus's flag: `<+7>` accepts it, `<o3>` is a duplicate."""
+    return draw_line(winning) + bonus_token(bonus) + flag(bonus, winning, bonus)
 
 
 def duplicate_work(attempt, winning) -> str:
