@@ -180,6 +180,6 @@ def test_a_draw_line_that_ends_in_an_error_is_a_duplicate_check():
 
 
 def test_a_wrong_flag_on_an_accepted_bonus_line_is_a_bonus_line_error():
-    assert line_kind("<d1><d2><d3><d4><d5><d6><x7><b7>", "<in>7") == "bonus line"
-    assert line_kind("<d1><d2><d3><d4><d5><d6><o7>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.", "<in>7") \
+    assert line_kind("<d1><d2><d3><d4><d5><d6><b7><+7>", "<in>7") == "bonus line"
+    assert line_kind("<d1><d2><d3><d4><d5><d6><b7><o7>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.", "<in>7") \
         == "duplicate check"
