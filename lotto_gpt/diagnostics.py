@@ -27,6 +27,7 @@ _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 _DRAW_TOKEN = re.compile(r"<[db]\d+>")
 _BONUS_TOKEN = re.compile(r"<b\d+>")
 _HIT_FLAG = re.compile(r"<o\d+>")
+_FLAG = re.compile(r"<[ox+]\d+>")
 _CATEGORIES = [
     (_DRAW_TOKEN, "draw"),
     (re.compile(r"<t\d+>"), "index"),
@@ -148,7 +149,7 @@ def ticket_counts(model, tokenizer, amounts=range(1_000, 100_001, 1_000)) -> dic
 
 _TOKEN_OR_CHAR = re.compile(r"<[^<>\n]+>|\[\d+|, \d+|.", re.S)
 _MATCH_PART = [(_DRAW_TOKEN, "draw block"), (re.compile(r"<t\d+>"), "index"),
-               (re.compile(r"[\[,]"), "copy"), (re.compile(r"<[ox+]\d+>"), "flag"),
+               (re.compile(r"[\[,]"), "copy"), (_FLAG, "flag"),
                (re.compile(r"<c\d+b?>"), "count"), (re.compile(r"<#\d+>"), "tally")]
 _RANK_LABELS = tuple(f"{rank.label} - " for rank in rules.RANKS)
 
@@ -166,7 +167,7 @@ def line_kind(line: str, previous: str = "") -> str:
     if line.startswith("<d") and "<t" in line:
         return "match line"
     if line.startswith("<d") and previous.startswith(transcript.IN):
-        return "bonus line" if re.search(r"<[ox+]\d+>", line) else "draw restated"  # bonus: `transcript.bonus_check`
+        return "bonus line" if _FLAG.search(line) else "draw restated"  # bonus: `transcript.bonus_check`
     if line.startswith("<d"):
         return "draw block"
     if line.startswith("<n"):
