@@ -120,6 +120,12 @@ class ScriptArguments:
     curriculum_samples: int = field(
         default=0, metadata={"help": "draw the first N training rows from the shortest, lengthening (0: off)"}
     )
+    curriculum_by_budget: bool = field(
+        default=False, metadata={"help": "the curriculum's window widens with the share of the run done (the larger of "
+                                         "the wall time's share of --max_train_minutes and the steps' share of "
+                                         "--max_steps) instead of over --curriculum_samples rows, so it reaches the "
+                                         "longest rows as the run ends on a slow machine and on a fast one"}
+    )
     curriculum_mix: float = field(
         default=0.0, metadata={"help": "share of the curriculum's rows drawn from the shortest 90 percent of all rows "
                                        "instead of its window (0: none), so 20-ticket sessions are seen before the last "
@@ -176,6 +182,8 @@ def parse_args(argv):
         parser.error(f"--ema_decay must be in [0, 1), got {parsed[0].ema_decay}")
     if not 0 < parsed[0].lr_decay_fraction <= 1:
         parser.error(f"--lr_decay_fraction must be in (0, 1], got {parsed[0].lr_decay_fraction}")
+    if parsed[0].curriculum_by_budget and not parsed[0].max_train_minutes and parsed[5].max_steps <= 0:
+        parser.error("--curriculum_by_budget needs --max_train_minutes or --max_steps (the budget it spans)")
     if not 0 <= parsed[0].curriculum_mix <= 1:
         parser.error(f"--curriculum_mix must be a fraction in 0..1, got {parsed[0].curriculum_mix}")
     for name in ("hit_weight", "bonus_weight"):
@@ -289,6 +297,7 @@ def main(argv=None):
         model=model, args=training_args, data_collator=collator, train_dataset=tokenized["train"],
         eval_dataset=eval_rows(tokenized["validation"], data_args.max_eval_samples), processing_class=tokenizer, callbacks=[c for c in (time_limit, average) if c],
         curriculum_samples=script.curriculum_samples, curriculum_mix=script.curriculum_mix, spread_batches=script.spread_batches,
+        curriculum_by_budget=script.curriculum_by_budget, time_limit=time_limit,
         lr_time_limit=time_limit if script.lr_schedule_by_time else None,
         lr_decay_fraction=script.lr_decay_fraction,
     )
@@ -311,6 +320,8 @@ def main(argv=None):
             "train_loss": result.training_loss, "parameters": count_parameters(model),
             "model": asdict(model_args), "data": asdict(data_cfg), "loss": asdict(loss_args),
             "tokenizer": data_args.tokenizer, "world_size": training_args.world_size, "ema_decay": script.ema_decay,
+            "curriculum": {"samples": script.curriculum_samples, "by_budget": script.curriculum_by_budget,
+                           "mix": script.curriculum_mix},
             "lr_schedule": {"type": training_args.lr_scheduler_type, "learning_rate": training_args.learning_rate,
                             "by_time": script.lr_schedule_by_time, "decay_fraction": script.lr_decay_fraction},
         }

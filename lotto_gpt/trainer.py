@@ -180,6 +180,20 @@ def time_cosine(warmup_steps: int, budget_seconds: float, clock=None, decay_frac
     return factor
 
 
+def run_progress(rows_per_step: int, max_steps: int, limit: TimeLimit | None):
+    """rows drawn -> the share of the run done: the larger of the steps' share of `max_steps` (as the rows
+    drawn count them; <= 0: none) and the wall time's share of `limit` (None: none), at most 1. Whichever
+    ends the run, it reaches 1 when the run ends: on a slow machine the clock, on a fast one the steps."""
+    clock = limit.clock if limit else None
+
+    def progress(rows: int) -> float:
+        by_steps = rows / (rows_per_step * max_steps) if max_steps > 0 else 0.0
+        by_time = (clock() - limit.start) / limit.seconds if limit else 0.0
+        return min(1.0, max(by_steps, by_time))
+
+    return progress
+
+
 class WeightedCollator:
     """Pads a batch (right) and turns kind ids into loss weights; padding weighs 0."""
 
@@ -216,9 +230,12 @@ class TailWeightedTrainer(Trainer):
     loss_is_scaled_for_ga = True  # compute_loss already divides by the step's weight mass
 
     def __init__(self, *args, curriculum_samples: int = 0, curriculum_mix: float = 0.0, spread_batches: bool = False,
+                 curriculum_by_budget: bool = False, time_limit: TimeLimit | None = None,
                  lr_time_limit: TimeLimit | None = None, lr_decay_fraction: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.curriculum_samples = curriculum_samples
+        self.curriculum_by_budget = curriculum_by_budget
+        self.time_limit = time_limit
         self.curriculum_mix = curriculum_mix
         self.spread_batches = spread_batches
         self.lr_time_limit = lr_time_limit
@@ -232,12 +249,14 @@ class TailWeightedTrainer(Trainer):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
         # an explicit `--train_sampling_strategy sequential` (tests, reproductions) wins
         sequential = self.args.train_sampling_strategy == "sequential"
-        if self.curriculum_samples > 0 and not sequential and "length" in dataset.column_names:
+        curriculum = self.curriculum_samples > 0 or self.curriculum_by_budget
+        if curriculum and not sequential and "length" in dataset.column_names:
             batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
             seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
             spread = [part != "session" for part in dataset["part"]] if "part" in dataset.column_names else None
+            progress = run_progress(batch, self.args.max_steps, self.time_limit) if self.curriculum_by_budget else None
             return CurriculumSampler(dataset["length"], batch, self.curriculum_samples, seed=seed, spread=spread,
-                                     mix=self.curriculum_mix, spread_batches=self.spread_batches)
+                                     mix=self.curriculum_mix, spread_batches=self.spread_batches, progress=progress)
         return super()._get_train_sampler(train_dataset)
 
     def create_scheduler(self, num_training_steps: int, optimizer=None):
@@ -329,7 +348,7 @@ class CurriculumSampler(torch.utils.data.Sampler):
     """
 
     def __init__(self, lengths, batch_size: int, warmup_samples: int, seed: int = 0, start_quantile: float = 0.05,
-                 spread=None, mix: float = 0.0, spread_batches: bool = False):
+                 spread=None, mix: float = 0.0, spread_batches: bool = False, progress=None):
         self.lengths = list(lengths)
         self.batch_size = batch_size
         self.warmup_samples = min(warmup_samples, len(self.lengths))
@@ -338,6 +357,7 @@ class CurriculumSampler(torch.utils.data.Sampler):
         self.spread = [bool(x) for x in spread] if spread is not None else [False] * len(self.lengths)
         self.mix = mix
         self.spread_batches = spread_batches
+        self.progress = progress
         self.epoch = 0
 
     def __len__(self):
@@ -351,52 +371,105 @@ class CurriculumSampler(torch.utils.data.Sampler):
         chunk = self.batch_size * 8
         return [i for s in range(0, len(rows), chunk) for i in sorted(rows[s:s + chunk], key=lambda i: -self.lengths[i])]
 
-    def __iter__(self):
+    def _pick(self, done: float, of: float, by_length: list, used: torch.Tensor, first_unused: int, g) -> tuple[int, int]:
+        """A random unused row among the shortest: the window widens from the `start_quantile` of the
+        lengths (`done` 0 of `of`) to all rows (`done` = `of`). Marks it used; returns it and the shortest
+        unused row's place."""
+        n = len(by_length)
+        limit = max(1, int((self.start_quantile + (1 - self.start_quantile) * done / of) * n))
+        if self.mix > 0 and float(torch.rand((), generator=g)) < self.mix:
+            limit = max(limit, int(MIX_QUANTILE * n))  # a row of (almost) any length
+        i = None
+        for _ in range(32):  # a random unused row among the `limit` shortest
+            candidate = by_length[int(torch.randint(limit, (1,), generator=g))]
+            if not used[candidate]:
+                i = candidate
+                break
+        if i is None:  # the window is (nearly) used up: the shortest unused row
+            while used[by_length[first_unused]]:
+                first_unused += 1
+            i = by_length[first_unused]
+        used[i] = True
+        return i, first_unused
+
+    def _spread_blocks(self, g) -> tuple[list, list]:
+        """The spread rows in a random order, as blocks placed together: one row each, or (`spread_batches`) full
+        batches of them, lengths sorted within chunks like the warm-up's; and the last, partial batch."""
+        spread = [i for i, x in enumerate(self.spread) if x]
+        rows = [spread[j] for j in torch.randperm(len(spread), generator=g).tolist()]
+        if not self.spread_batches:
+            return [[i] for i in rows], []
+        rows = self._sorted_in_chunks(rows)
+        batches = [rows[s:s + self.batch_size] for s in range(0, len(rows), self.batch_size)]
+        tail = batches.pop() if batches and len(batches[-1]) < self.batch_size else []
+        return batches, tail
+
+    def _rest(self, used: torch.Tensor, g) -> list:
+        """The rows the warm-up left, length-grouped at random (transformers' own grouping)."""
         from transformers.trainer_pt_utils import get_length_grouped_indices
 
+        rest = [i for i in range(len(self.lengths)) if not used[i]]
+        grouped = get_length_grouped_indices([self.lengths[i] for i in rest], self.batch_size, generator=g) if rest else []
+        return [rest[j] for j in grouped]
+
+    def _paced(self, g):
+        """The warm-up paced by `progress` (the share of the run done, from the rows drawn so far and the
+        clock) instead of by a row count: drawn a chunk at a time (8 batches, longest first) as the
+        trainer asks for them, the window set by the progress at that moment. Each spread block goes at a
+        uniformly drawn point of the progress. Ends when the progress reaches 1; then the rest."""
+        main = [i for i, spread in enumerate(self.spread) if not spread]
+        by_length = sorted(main, key=lambda i: (self.lengths[i], i))
+        used = torch.tensor(self.spread, dtype=torch.bool)
+        blocks, tail = self._spread_blocks(g)
+        due = sorted(zip(torch.rand(len(blocks), generator=g).tolist(), range(len(blocks))))
+        chunk, drawn, placed, yielded, first_unused = self.batch_size * 8, 0, 0, 0, 0
+        while drawn < len(main):
+            done = min(1.0, self.progress(yielded))
+            if done >= 1.0:
+                break
+            while placed < len(due) and due[placed][0] <= done:
+                block = blocks[due[placed][1]]
+                yield from block
+                yielded += len(block)
+                placed += 1
+            rows = []
+            for _ in range(min(chunk, len(main) - drawn)):
+                i, first_unused = self._pick(done, 1.0, by_length, used, first_unused, g)
+                rows.append(i)
+            drawn += len(rows)
+            yield from self._sorted_in_chunks(rows)
+            yielded += len(rows)
+        for _, b in due[placed:]:
+            yield from blocks[b]
+        yield from tail
+        yield from self._rest(used, g)
+
+    def __iter__(self):
         g = torch.Generator().manual_seed(self.seed + self.epoch)
+        if self.progress is not None:
+            return self._paced(g)
         main = [i for i, spread in enumerate(self.spread) if not spread]
         n = len(main)
         by_length = sorted(main, key=lambda i: (self.lengths[i], i))
         used = torch.tensor(self.spread, dtype=torch.bool)
         warmup, first_unused = [], 0
         for k in range(min(self.warmup_samples, n)):
-            frac = self.start_quantile + (1 - self.start_quantile) * k / max(1, self.warmup_samples)
-            limit = max(1, int(frac * n))
-            if self.mix > 0 and float(torch.rand((), generator=g)) < self.mix:
-                limit = max(limit, int(MIX_QUANTILE * n))  # a row of (almost) any length
-            i = None
-            for _ in range(32):  # a random unused row among the `limit` shortest
-                candidate = by_length[int(torch.randint(limit, (1,), generator=g))]
-                if not used[candidate]:
-                    i = candidate
-                    break
-            if i is None:  # the window is (nearly) used up: the shortest unused row
-                while used[by_length[first_unused]]:
-                    first_unused += 1
-                i = by_length[first_unused]
-            used[i] = True
+            i, first_unused = self._pick(k, max(1, self.warmup_samples), by_length, used, first_unused, g)
             warmup.append(i)
         warmup = self._sorted_in_chunks(warmup)
-        rest = [i for i in range(len(self.lengths)) if not used[i]]
-        rest_lengths = [self.lengths[i] for i in rest]
-        grouped = get_length_grouped_indices(rest_lengths, self.batch_size, generator=g) if rest else []
-        order = warmup + [rest[j] for j in grouped]
-        spread = [i for i, x in enumerate(self.spread) if x]
-        if not spread:
+        order = warmup + self._rest(used, g)
+        if not any(self.spread):
             return iter(order)
-        rows = [spread[j] for j in torch.randperm(len(spread), generator=g).tolist()]
+        blocks, tail = self._spread_blocks(g)
         if not self.spread_batches:  # each spread row goes just before a uniformly drawn row of the warm-up
-            slots = torch.randint(max(1, len(warmup)), (len(rows),), generator=g).tolist()
-            keyed = [(p, 1, i) for p, i in enumerate(order)] + [(slot, 0, i) for slot, i in zip(slots, rows)]
+            slots = torch.randint(max(1, len(warmup)), (len(blocks),), generator=g).tolist()
+            keyed = [(p, 1, i) for p, i in enumerate(order)] + [(slot, 0, i) for slot, (i,) in zip(slots, blocks)]
             return iter(i for _, _, i in sorted(keyed))
-        # batches of spread rows only, lengths sorted within chunks like the warm-up's, each batch just before a
-        # uniformly drawn batch of the warm-up: a spread row beside sessions pads the batch to the longer of
-        # them (a 40-token purchase row padded to a 300-token session, or a whole countdown beside short
-        # sessions); the batches of the order stay aligned, and the last, partial spread batch goes last
-        rows = self._sorted_in_chunks(rows)
-        batches = [rows[s:s + self.batch_size] for s in range(0, len(rows), self.batch_size)]
-        tail = batches.pop() if len(batches[-1]) < self.batch_size else []
+        # batches of spread rows only, each just before a uniformly drawn batch of the warm-up: a spread row beside
+        # sessions pads the batch to the longer of them (a 40-token purchase row padded to a 300-token session,
+        # or a whole countdown beside short sessions); the batches of the order stay aligned, and the last,
+        # partial spread batch goes last
+        batches = blocks
         warmup_batches = max(1, len(warmup) // self.batch_size)
         slots = torch.randint(warmup_batches, (len(batches),), generator=g).tolist()
         keyed = [(p // self.batch_size, 1, p, [i]) for p, i in enumerate(order)]
