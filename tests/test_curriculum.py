@@ -109,3 +109,64 @@ def test_a_mix_brings_long_rows_into_the_first_steps_but_not_the_longest():
     long = sum(x > ranked[len(data) // 2] for x in early)
     assert 18 < long < 60  # 0.2 x 400 x (0.9 - 0.5) / 0.9 = ~36 mixed-in rows above the median, sd ~6
     assert max(early) <= ranked[int(MIX_QUANTILE * len(data))]  # the longest rows stay for last
+
+
+# paced by the run's budget: the window follows a progress function (rows drawn -> share of the run done)
+
+def test_a_paced_curriculum_draws_every_row_once():
+    data, spread = _with_short_cut_rows()
+    order = list(CurriculumSampler(data, 8, 0, seed=0, spread=spread, progress=lambda rows: rows / 2000))
+    assert sorted(order) == list(range(len(data)))
+
+
+def test_a_paced_curriculum_widens_with_the_progress():
+    data = lengths(5000)
+    order = list(CurriculumSampler(data, 8, 0, seed=0, progress=lambda rows: rows / 1000))
+    cutoff = sorted(data)[len(data) // 10]
+    assert all(data[i] <= cutoff for i in order[:40])  # the start: the shortest 5% to 10%
+    assert max(data[i] for i in order[:1000]) > sorted(data)[len(data) * 9 // 10]  # the end: (nearly) all lengths
+
+
+def test_a_paced_curriculum_ends_when_the_progress_reaches_one():
+    data = lengths(5000)
+    clock = iter([0.0, 1.0])  # the budget runs out after the first chunk of 8 batches
+    order = list(CurriculumSampler(data, 8, 0, seed=0, progress=lambda rows: next(clock, 1.0)))
+    cutoff = sorted(data)[len(data) // 10]
+    assert all(data[i] <= cutoff for i in order[:64])
+    assert sum(data[i] > cutoff for i in order[64:128]) > 32  # then the rest, all lengths grouped at random
+
+
+def test_a_paced_curriculum_spreads_the_cut_rows_over_the_progress():
+    data, spread = _with_short_cut_rows()
+    order = list(CurriculumSampler(data, 8, 0, seed=0, spread=spread, progress=lambda rows: rows / 2300))
+    positions = [p for p, i in enumerate(order) if spread[i]]
+    assert sum(p < 100 for p in positions) < 30
+    early, late = sum(p < 1150 for p in positions), sum(p >= 1150 for p in positions)
+    assert max(positions) < 2300 + 64 and abs(early - late) < 130
+
+
+def test_a_paced_curriculum_with_spread_batches_keeps_whole_batches_apart():
+    data, spread = _with_short_cut_rows()
+    order = list(CurriculumSampler(data, 8, 0, seed=0, spread=spread, spread_batches=True,
+                                   progress=lambda rows: rows / 2300))
+    batches = [order[s:s + 8] for s in range(0, 2300, 8)]
+    assert all(len({spread[i] for i in b}) == 1 for b in batches)
+
+
+def test_a_paced_curriculum_is_reproducible_for_the_same_progress():
+    data = lengths(2000)
+    first = list(CurriculumSampler(data, 8, 0, seed=1, progress=lambda rows: rows / 500))
+    assert first == list(CurriculumSampler(data, 8, 0, seed=1, progress=lambda rows: rows / 500))
+    assert first != list(CurriculumSampler(data, 8, 0, seed=2, progress=lambda rows: rows / 500))
+
+
+def test_a_paced_curriculum_goes_on_in_the_next_epoch_from_the_progress_reached():
+    data = lengths(500)
+    seen = []
+    sampler = CurriculumSampler(data, 8, 0, seed=0, progress=lambda rows: seen.append(rows) or rows / 10_000)
+    first = list(sampler)
+    sampler.set_epoch(1)
+    calls = len(seen)
+    second = list(sampler)
+    assert sorted(first) == sorted(second) == list(range(500))
+    assert sampler.rows_drawn == 1000 and min(seen[calls:]) >= 500  # the second epoch starts at 5%, not at 0

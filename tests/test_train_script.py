@@ -248,6 +248,11 @@ def test_a_time_schedule_without_a_time_budget_is_a_usage_error(monkeypatch, cap
     assert "--lr_schedule_by_time needs --max_train_minutes" in usage_error(argv, monkeypatch, capsys)
 
 
+def test_a_budget_curriculum_without_a_budget_is_a_usage_error(monkeypatch, capsys):
+    argv = ["--curriculum_by_budget", "true", "--max_train_minutes", "0", "--max_steps", "-1"]
+    assert "--curriculum_by_budget needs --max_train_minutes or --max_steps" in usage_error(argv, monkeypatch, capsys)
+
+
 def test_an_unknown_tokenizer_is_a_usage_error(monkeypatch, capsys):
     assert "invalid choice: 'bpe'" in usage_error(["--tokenizer", "bpe"], monkeypatch, capsys)
 

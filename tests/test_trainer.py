@@ -19,7 +19,7 @@ from lotto_gpt.data import KIND_IDS, PAD_KIND, DataConfig, build_dataset_dict, t
 from lotto_gpt.formats import Kind, transcript
 from lotto_gpt.modeling import ModelArguments, build_model
 from lotto_gpt.tokenizer import build_tokenizer
-from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightedCollator, time_cosine
+from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightedCollator, run_progress, time_cosine
 
 TINY = ModelArguments(n_layer=1, n_embd=32, n_head=2, n_positions=1024)
 # money up to 10,000 keeps rows short (150..450 tokens) but of very different lengths
@@ -419,14 +419,55 @@ def test_the_weight_average_of_a_long_run_forgets_its_first_steps_at_the_full_de
     assert average.averaged.module.weight.item() == pytest.approx(0.9 * 1.0 + 0.1 * 3.0)
 
 
-def _curriculum_trainer(tok, tmp_path, **trainer_kwargs):
+def test_the_run_progress_is_the_rows_share_of_the_rows_the_budget_will_read():
+    clock = FakeClock()
+    progress = run_progress(rows_per_step=8, max_steps=0, limit=TimeLimit(10.0, clock=clock))
+    assert progress(0) == 0.0
+    clock.now += 120
+    # 960 rows in 2 minutes: 8 rows a second, 480 seconds left read 3,840 more
+    assert progress(960) == pytest.approx(960 / (960 + 3840))
+
+
+def test_the_run_progress_reads_the_rate_of_the_last_minute():
+    clock = FakeClock()
+    progress = run_progress(rows_per_step=8, max_steps=0, limit=TimeLimit(10.0, clock=clock))
+    for rows in range(0, 1800, 600):  # 10 rows a second for 3 minutes...
+        progress(rows)
+        clock.now += 60
+    progress(1800)
+    clock.now += 60
+    # ...then 5 a second (longer rows) in the last minute: 360 seconds left at 5 a second
+    assert progress(2100) == pytest.approx(2100 / (2100 + 360 * 5))
+
+
+def test_the_run_progress_reaches_one_when_the_time_is_spent():
+    clock = FakeClock()
+    progress = run_progress(rows_per_step=8, max_steps=0, limit=TimeLimit(1.0, clock=clock))
+    progress(0)
+    clock.now += 61
+    assert progress(100) == 1.0
+
+
+def test_the_run_progress_counts_the_steps_when_they_run_out_first():
+    clock = FakeClock()
+    progress = run_progress(rows_per_step=8, max_steps=100, limit=TimeLimit(10.0, clock=clock))
+    progress(0)
+    clock.now += 10
+    assert progress(400) == 0.5  # 50 of 100 steps; the clock's estimate: 400 / (400 + 590 x 40)
+
+
+def test_the_run_progress_without_a_clock_counts_steps_only():
+    assert run_progress(rows_per_step=8, max_steps=10, limit=None)(40) == 0.5
+
+
+def _curriculum_trainer(tok, tmp_path, args=None, **trainer_kwargs):
     """A trainer with a curriculum over 40 rows, 30% of them purchase rows; the raw rows beside it."""
     raw = build_dataset_dict({"train": 40}, seed=0, cfg=DataConfig(max_money=10_000, purchase_share=0.3))["train"]
     # as train.py tokenizes: "part" stays beside the tokens
     train = raw.map(tokenize_rows, batched=True, fn_kwargs={"tokenizer": tok},
                     remove_columns=[c for c in raw.column_names if c != "part"])
     trainer = make_trainer(build_model(TINY, tok, seed=0), tok, tmp_path, train=train,
-                           train_sampling_strategy="random",
+                           train_sampling_strategy="random", **(args or {}),
                            cls=functools.partial(TailWeightedTrainer, curriculum_samples=20, **trainer_kwargs))
     return trainer, raw
 
@@ -439,6 +480,26 @@ def test_the_curriculum_spreads_the_rows_that_hold_part_of_a_session(tok, tmp_pa
     assert isinstance(sampler, CurriculumSampler)
     assert sampler.spread == [part != "session" for part in raw["part"]] and any(sampler.spread)
     assert not sampler.spread_batches
+
+
+def test_the_trainer_paces_the_curriculum_by_the_budget_when_asked(tok, tmp_path):
+    trainer, raw = _curriculum_trainer(tok, tmp_path, curriculum_by_budget=True, time_limit=TimeLimit(1.0))
+    sampler = trainer._get_train_sampler()
+    assert sampler.progress is not None and sorted(sampler) == list(range(len(raw)))
+
+
+def test_a_paced_curriculum_logs_where_its_window_stands(tok, tmp_path):
+    # batches of 1: chunks of 8 rows, 12 rows in all (40 in the epoch)
+    trainer, _ = _curriculum_trainer(tok, tmp_path, args={"per_device_train_batch_size": 1, "max_steps": 12},
+                                     curriculum_by_budget=True)
+    trainer.train()
+    done = [h["curriculum_done"] for h in trainer.state.log_history if "loss" in h]
+    assert len(done) == 12 and done == sorted(done) and done[0] == 0.0 and 0.0 < done[-1] <= 1.0
+
+
+def test_the_trainer_counts_the_curriculum_in_rows_by_default(tok, tmp_path):
+    trainer, _ = _curriculum_trainer(tok, tmp_path)
+    assert trainer._get_train_sampler().progress is None
 
 
 def test_the_trainer_hands_spread_batches_to_the_curriculum(tok, tmp_path):
