@@ -122,10 +122,9 @@ class ScriptArguments:
     )
     curriculum_by_budget: bool = field(
         default=False, metadata={"help": "the curriculum's window widens with the share of the run done (the larger of "
-                                         "the rows' share of the rows --max_train_minutes will read at the last "
-                                         "minute's rate, and the steps' share of --max_steps) instead of over "
-                                         "--curriculum_samples rows, so it reaches the longest rows as the run ends on "
-                                         "a slow machine and on a fast one"}
+                                         "the time's share of --max_train_minutes to the power 0.7, and the steps' "
+                                         "share of --max_steps) instead of over --curriculum_samples rows, so it "
+                                         "reaches the longest rows as the run ends on a slow machine and on a fast one"}
     )
     curriculum_mix: float = field(
         default=0.0, metadata={"help": "share of the curriculum's rows drawn from the shortest 90 percent of all rows "

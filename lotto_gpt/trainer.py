@@ -180,34 +180,25 @@ def time_cosine(warmup_steps: int, budget_seconds: float, clock=None, decay_frac
     return factor
 
 
-def run_progress(rows_per_step: int, max_steps: int, limit: TimeLimit | None, rate_seconds: float = 60.0):
-    """rows drawn -> the share of the run done, at most 1: the larger of the steps' share of `max_steps` (as
-    the rows drawn count them; <= 0: none) and, with a time `limit`, the rows' share of the rows the budget
-    will read: the rows so far plus the time left at the rate of the last `rate_seconds`. Whichever ends the
-    run, it reaches 1 as the run ends: on a slow machine the clock, on a fast one the steps.
+# The paced curriculum's window against the share of the time spent, tau: tau ** 0.7. A row count sized to the
+# machine (session 19: --curriculum_samples 35,000, seed 0, 29 minutes, ~4,130 steps) had drawn 0.22 / 0.34 / 0.46 /
+# 0.55 / 0.64 / 0.71 / 0.79 / 0.86 / 0.91 of its rows at 10 / 21 / 31 / 41 / 52 / 62 / 72 / 83 / 93% of the time
+# (the short rows go fast), tau ** 0.7: 0.20 / 0.34 / 0.44 / 0.54 / 0.63 / 0.72 / 0.79 / 0.88 / 0.95. The window
+# linear in time (exponent 1) stays on the short rows longer: 75.8 / 58.0 / 70.8% on seeds 0 / 5 / 1 against
+# 79.2 / 78.2 / 75.8% for that row count (BENCHMARKS.md, session 20)
+TIME_SHAPE = 0.7
 
-    Why the rows read and not the time's share: the short rows come first and go fast, so a window that
-    widens with the time spent stays on them longer; counted in rows, it widens as a row count sized to the
-    machine would (`--curriculum_samples` set to the rows a run reads there: 79.2 / 78.2% on seeds 0 / 5
-    against 75.8 / 58.0% for the time's share, BENCHMARKS.md, session 20)."""
-    history = []  # (time, rows) of the calls within the last rate_seconds, the oldest first
+
+def run_progress(rows_per_step: int, max_steps: int, limit: TimeLimit | None, shape: float = TIME_SHAPE):
+    """rows drawn -> the share of the run done, at most 1: the larger of the steps' share of `max_steps` (as
+    the rows drawn count them; <= 0: none) and, with a time `limit`, the time's share of it to the power
+    `shape`. Whichever ends the run, it reaches 1 as the run ends: on a slow machine the clock, on a fast
+    one the steps."""
 
     def progress(rows: int) -> float:
         by_steps = rows / (rows_per_step * max_steps) if max_steps > 0 else 0.0
-        by_rows = 0.0
-        if limit is not None:
-            now = limit.clock()
-            left = limit.seconds - (now - limit.start)
-            history.append((now, rows))
-            while len(history) > 2 and now - history[0][0] > rate_seconds:
-                history.pop(0)
-            then, rows_then = history[0]
-            rate = (rows - rows_then) / (now - then) if now > then else 0.0
-            if left <= 0:
-                by_rows = 1.0
-            elif rows > 0 and rate > 0:
-                by_rows = rows / (rows + left * rate)
-        return min(1.0, max(by_steps, by_rows))
+        by_time = max(0.0, (limit.clock() - limit.start) / limit.seconds) ** shape if limit else 0.0
+        return min(1.0, max(by_steps, by_time))
 
     return progress
 

@@ -419,25 +419,12 @@ def test_the_weight_average_of_a_long_run_forgets_its_first_steps_at_the_full_de
     assert average.averaged.module.weight.item() == pytest.approx(0.9 * 1.0 + 0.1 * 3.0)
 
 
-def test_the_run_progress_is_the_rows_share_of_the_rows_the_budget_will_read():
+def test_the_run_progress_by_the_clock_is_the_times_share_to_the_power_0_7():
     clock = FakeClock()
     progress = run_progress(rows_per_step=8, max_steps=0, limit=TimeLimit(10.0, clock=clock))
     assert progress(0) == 0.0
-    clock.now += 120
-    # 960 rows in 2 minutes: 8 rows a second, 480 seconds left read 3,840 more
-    assert progress(960) == pytest.approx(960 / (960 + 3840))
-
-
-def test_the_run_progress_reads_the_rate_of_the_last_minute():
-    clock = FakeClock()
-    progress = run_progress(rows_per_step=8, max_steps=0, limit=TimeLimit(10.0, clock=clock))
-    for rows in range(0, 1800, 600):  # 10 rows a second for 3 minutes...
-        progress(rows)
-        clock.now += 60
-    progress(1800)
-    clock.now += 60
-    # ...then 5 a second (longer rows) in the last minute: 360 seconds left at 5 a second
-    assert progress(2100) == pytest.approx(2100 / (2100 + 360 * 5))
+    clock.now += 300
+    assert progress(960) == pytest.approx(0.5 ** 0.7)  # ~0.62 at half the time: as the rows a row count draws
 
 
 def test_the_run_progress_reaches_one_when_the_time_is_spent():
@@ -453,7 +440,7 @@ def test_the_run_progress_counts_the_steps_when_they_run_out_first():
     progress = run_progress(rows_per_step=8, max_steps=100, limit=TimeLimit(10.0, clock=clock))
     progress(0)
     clock.now += 10
-    assert progress(400) == 0.5  # 50 of 100 steps; the clock's estimate: 400 / (400 + 590 x 40)
+    assert progress(400) == 0.5  # 50 of 100 steps; the clock: (10 / 600) ** 0.7 = 0.06
 
 
 def test_the_run_progress_without_a_clock_counts_steps_only():
