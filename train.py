@@ -124,7 +124,8 @@ class ScriptArguments:
         default=False, metadata={"help": "the curriculum's window widens with the share of the run done (the larger of "
                                          "the time's share of --max_train_minutes to the power 0.7, and the steps' "
                                          "share of --max_steps) instead of over --curriculum_samples rows, so it "
-                                         "reaches the longest rows as the run ends on a slow machine and on a fast one"}
+                                         "reaches the longest rows as the run ends on a slow machine and on a fast one (a "
+                                         "resumed run starts its budget again, as --max_train_minutes does)"}
     )
     curriculum_mix: float = field(
         default=0.0, metadata={"help": "share of the curriculum's rows drawn from the shortest 90 percent of all rows "
