@@ -358,8 +358,9 @@ class CurriculumSampler(torch.utils.data.Sampler):
     instead: taken by length, they filled the first steps and were never seen again, and the
     copy circuits did not form (BENCHMARKS.md, session 11). With `spread_batches` they are batched
     among themselves (the padded batches of v8's first 26,400 rows wasted 16% on padding, mostly
-    short spread rows beside long sessions; session 14). Every row appears once per epoch;
-    the order depends only on `seed`. (transformers has no curriculum sampler;
+    short spread rows beside long sessions; session 14). With `progress` (rows drawn -> share of the run
+    done, `run_progress`) the window follows the run instead of a row count (`_paced`). Every row appears
+    once per epoch; the row count's order depends only on `seed`. (transformers has no curriculum sampler;
     `LengthGroupedSampler` only groups.)
     """
 
@@ -392,7 +393,8 @@ class CurriculumSampler(torch.utils.data.Sampler):
     def _pick(self, done: float, of: float, by_length: list, used: torch.Tensor, first_unused: int, g) -> tuple[int, int]:
         """A random unused row among the shortest: the window widens from the `start_quantile` of the
         lengths (`done` 0 of `of`) to all rows (`done` = `of`). Marks it used; returns it and the shortest
-        unused row's place."""
+        unused row's place. (`done` and `of` apart, not their ratio: the row count's orders stay bit for bit
+        those of sessions 11-19.)"""
         n = len(by_length)
         limit = max(1, int((self.start_quantile + (1 - self.start_quantile) * done / of) * n))
         if self.mix > 0 and float(torch.rand((), generator=g)) < self.mix:
@@ -488,9 +490,8 @@ class CurriculumSampler(torch.utils.data.Sampler):
         # sessions pads the batch to the longer of them (a 40-token purchase row padded to a 300-token session,
         # or a whole countdown beside short sessions); the batches of the order stay aligned, and the last,
         # partial spread batch goes last
-        batches = blocks
         warmup_batches = max(1, len(warmup) // self.batch_size)
-        slots = torch.randint(warmup_batches, (len(batches),), generator=g).tolist()
+        slots = torch.randint(warmup_batches, (len(blocks),), generator=g).tolist()
         keyed = [(p // self.batch_size, 1, p, [i]) for p, i in enumerate(order)]
-        keyed += [(slot, 0, k, batch) for k, (slot, batch) in enumerate(zip(slots, batches))]
+        keyed += [(slot, 0, k, batch) for k, (slot, batch) in enumerate(zip(slots, blocks))]
         return iter([i for *_, block in sorted(keyed, key=lambda x: x[:3]) for i in block] + tail)
