@@ -185,9 +185,9 @@ def time_cosine(warmup_steps: int, budget_seconds: float, clock=None, decay_frac
 # 0.55 / 0.64 / 0.71 / 0.79 / 0.86 / 0.91 of its rows at 10 / 21 / 31 / 41 / 52 / 62 / 72 / 83 / 93% of the time
 # (the short rows go fast), tau ** 0.7: 0.20 / 0.34 / 0.44 / 0.54 / 0.63 / 0.72 / 0.79 / 0.88 / 0.95. Linear in time
 # (exponent 1) the window stays on the short rows longer: 75.8 / 58.0 / 70.8% on seeds 0 / 5 / 1 against 79.2 /
-# 78.2 / 75.8% for that row count; tau ** 0.7 scored 69.8 / 74.6% on seeds 0 / 5: unlike the row count (0.94 at
-# its stop) it reaches the longest rows (30-100 tickets), which cost steps (3,785 / 4,051 against 4,134 / 4,112)
-# and teach the small suite little. Neither is a default yet (BENCHMARKS.md, session 20)
+# 78.2 / 75.8% for that row count; tau ** 0.7 scored 69.8 / 74.6 / 67.6%: unlike the row count (0.94 at its
+# stop) it reaches the longest rows (30-100 tickets), which cost steps (3,785 / 4,051 / 3,832 against 4,134 / 4,112
+# / 3,963) and teach the small suite little. Neither is a default yet (BENCHMARKS.md, session 20)
 TIME_SHAPE = 0.7
 
 
