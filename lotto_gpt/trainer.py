@@ -390,6 +390,12 @@ class CurriculumSampler(torch.utils.data.Sampler):
         chunk = self.batch_size * 8
         return [i for s in range(0, len(rows), chunk) for i in sorted(rows[s:s + chunk], key=lambda i: -self.lengths[i])]
 
+    def _by_length(self) -> tuple[list, torch.Tensor]:
+        """The rows the curriculum orders (all but the spread ones), shortest first, and the used-mask it starts
+        from (the spread rows count as used: they are placed apart)."""
+        main = [i for i, spread in enumerate(self.spread) if not spread]
+        return sorted(main, key=lambda i: (self.lengths[i], i)), torch.tensor(self.spread, dtype=torch.bool)
+
     def _pick(self, done: float, of: float, by_length: list, used: torch.Tensor, first_unused: int, g) -> tuple[int, int]:
         """A random unused row among the shortest: the window widens from the `start_quantile` of the
         lengths (`done` 0 of `of`) to all rows (`done` = `of`). Marks it used; returns it and the shortest
@@ -438,14 +444,12 @@ class CurriculumSampler(torch.utils.data.Sampler):
         trainer asks for them, the window set by the progress at that moment. Each spread block goes at a
         uniformly drawn point of the progress still to come. Ends when the progress reaches 1; then the rest.
         A later epoch goes on from the progress the run has reached (the rows of every epoch count)."""
-        main = [i for i, spread in enumerate(self.spread) if not spread]
-        by_length = sorted(main, key=lambda i: (self.lengths[i], i))
-        used = torch.tensor(self.spread, dtype=torch.bool)
+        by_length, used = self._by_length()
         blocks, tail = self._spread_blocks(g)
         start = self.done  # where the last epoch left the progress (0 in the first)
         due = sorted(zip((start + (1 - start) * torch.rand(len(blocks), generator=g)).tolist(), range(len(blocks))))
         chunk, drawn, placed, first_unused = self.batch_size * 8, 0, 0, 0
-        while drawn < len(main):
+        while drawn < len(by_length):
             done = self.done = min(1.0, self.progress(self.rows_drawn))
             if done >= 1.0:
                 break
@@ -455,7 +459,7 @@ class CurriculumSampler(torch.utils.data.Sampler):
                 self.rows_drawn += len(block)
                 placed += 1
             rows = []
-            for _ in range(min(chunk, len(main) - drawn)):
+            for _ in range(min(chunk, len(by_length) - drawn)):
                 i, first_unused = self._pick(done, 1.0, by_length, used, first_unused, g)
                 rows.append(i)
             drawn += len(rows)
@@ -469,10 +473,8 @@ class CurriculumSampler(torch.utils.data.Sampler):
         g = torch.Generator().manual_seed(self.seed + self.epoch)
         if self.progress is not None:
             return self._paced(g)
-        main = [i for i, spread in enumerate(self.spread) if not spread]
-        n = len(main)
-        by_length = sorted(main, key=lambda i: (self.lengths[i], i))
-        used = torch.tensor(self.spread, dtype=torch.bool)
+        by_length, used = self._by_length()
+        n = len(by_length)
         warmup, first_unused = [], 0
         for k in range(min(self.warmup_samples, n)):
             i, first_unused = self._pick(k, max(1, self.warmup_samples), by_length, used, first_unused, g)
