@@ -195,7 +195,8 @@ def run_progress(rows_per_step: int, max_steps: int, limit: TimeLimit | None, sh
     """rows drawn -> the share of the run done, at most 1: the larger of the steps' share of `max_steps` (as
     the rows drawn count them; <= 0: none) and, with a time `limit`, the time's share of it to the power
     `shape`. Whichever ends the run, it reaches 1 as the run ends: on a slow machine the clock, on a fast
-    one the steps."""
+    one the steps. (In a distributed launch each process reads its own clock, so the processes' windows can
+    differ by the clocks' skew: not measured; the row count is exact there.)"""
 
     def progress(rows: int) -> float:
         by_steps = rows / (rows_per_step * max_steps) if max_steps > 0 else 0.0
@@ -266,7 +267,9 @@ class TailWeightedTrainer(Trainer):
             batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
             seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
             spread = [part != "session" for part in dataset["part"]] if "part" in dataset.column_names else None
-            progress = run_progress(batch, self.args.max_steps, self.time_limit) if self.curriculum_by_budget else None
+            # every process's sampler hands out all rows (accelerate shards the batches): a step takes `batch` from each
+            progress = run_progress(batch * self.args.world_size, self.args.max_steps, self.time_limit) \
+                if self.curriculum_by_budget else None
             self._curriculum = CurriculumSampler(dataset["length"], batch, self.curriculum_samples, seed=seed,
                                                  spread=spread, mix=self.curriculum_mix,
                                                  spread_batches=self.spread_batches, progress=progress)
