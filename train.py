@@ -34,7 +34,8 @@ from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, DatasetF
                                  check_dataset_dir)
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
 from lotto_gpt.tokenizer import LOTTO_KINDS, build_tokenizer
-from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage, WeightedCollator
+from lotto_gpt.trainer import (CURRICULUM_FILL, LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage,
+                               WeightedCollator, fitted_curriculum_rows)
 
 SELECTION_SUITE_SEED = 7919  # eval.py --seed of the sessions that choose among parallel seeds (the test suite: 0)
 
@@ -58,7 +59,7 @@ CPU_PRESET = [  # the default: short sessions first, stops at 29 minutes on a 2-
     "--warmup_steps", "200", "--lr_scheduler_type", "cosine", "--weight_decay", "0.01",
     "--curriculum_samples", "50000", "--max_train_minutes", "29", "--ema_decay", "0.995",
     "--eval_steps", "1000", "--max_eval_samples", "100", "--tie_word_embeddings", "false", "--hit_weight", "4",
-    "--parallel_seeds", "2",
+    "--parallel_seeds", "2", "--curriculum_fit", "true",
 ]
 
 # Defaults per preset, as command-line flags (so the user's own flags, parsed after, win).
@@ -77,7 +78,7 @@ PRESETS = {
     # 54.8-58.2% on four seeds at batch 8, and the earlier gpu preset (6 x 240, batch 64, lr 1e-3: 657 steps) 0.8%
     # (BENCHMARKS.md, session 18). Not yet run for its 29 minutes. Later flags win, so it is the cpu list, then these.
     "gpu": [*CPU_PRESET, "--output_dir", "outputs/gpu", "--per_device_train_batch_size", "32", "--learning_rate", "3e-3",
-            "--parallel_seeds", "1"],
+            "--parallel_seeds", "1", "--curriculum_fit", "false"],
     "seed": [  # the blog: seed format, byte-level BPE, max length 512, batch 8 x 4, GPT-2 blocks
         "--output_dir", "outputs/seed", "--format", "seed", "--tokenizer", "byte_bpe", "--arch", "gpt2",
         "--n_layer", "4", "--n_embd", "128", "--n_head", "4", "--n_positions", "512", "--max_length", "512",
@@ -119,6 +120,14 @@ class ScriptArguments:
     preset: str = field(default="cpu", metadata={"help": "cpu, gpt2, gpu or seed: defaults for the rest"})
     curriculum_samples: int = field(
         default=0, metadata={"help": "draw the first N training rows from the shortest, lengthening (0: off)"}
+    )
+    curriculum_fit: bool = field(
+        default=False, metadata={"help": "size --curriculum_samples to this machine: time forward and backward passes "
+                                         "over training rows of every length first (~10 seconds, inside the budget), "
+                                         "estimate the rows --max_train_minutes reads (at most what --max_steps "
+                                         "reads) and widen the window over that many (train_summary.json records "
+                                         "it; a resumed run keeps its first size). On in the cpu preset; a "
+                                         "--curriculum_samples or --curriculum_by_budget on the command line turns it off"}
     )
     curriculum_by_budget: bool = field(
         default=False, metadata={"help": "the curriculum's window widens with the share of the run done (the larger of "
@@ -175,6 +184,11 @@ def parse_args(argv):
     known, _ = pre.parse_known_args(argv)
     parser = HfArgumentParser((ScriptArguments, ModelArguments, DataConfig, DataArguments, LossArguments, TrainingArguments))
     parsed = parser.parse_args_into_dataclasses(COMMON + PRESETS[known.preset] + list(argv))
+    given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
+    if {"--curriculum_samples", "--curriculum_by_budget"} & given and "--curriculum_fit" not in given:
+        parsed[0].curriculum_fit = False  # the user's own curriculum wins over the preset's fitted one
+    if parsed[0].curriculum_fit and not parsed[0].max_train_minutes and parsed[5].max_steps <= 0:
+        parser.error("--curriculum_fit needs --max_train_minutes or --max_steps (the budget it sizes the curriculum to)")
     if parsed[0].lr_schedule_by_time and not parsed[0].max_train_minutes:
         parser.error("--lr_schedule_by_time needs --max_train_minutes (the wall time the cosine spans)")
     if parsed[3].max_eval_samples is not None and parsed[3].max_eval_samples < 1:
@@ -302,6 +316,10 @@ def main(argv=None):
         lr_time_limit=time_limit if script.lr_schedule_by_time else None,
         lr_decay_fraction=script.lr_decay_fraction,
     )
+    fit = fit_curriculum(trainer, script, training_args) if script.curriculum_fit else None
+    if fit:
+        trainer.curriculum_samples = script.curriculum_samples = fit["samples"]
+        print(f"curriculum fitted to this machine: {fit['samples']:,} rows ({fit['seconds_per_row'] * 1000:.1f} ms a row)")
     started = time.monotonic()
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     minutes = (time.monotonic() - started) / 60
@@ -322,7 +340,7 @@ def main(argv=None):
             "model": asdict(model_args), "data": asdict(data_cfg), "loss": asdict(loss_args),
             "tokenizer": data_args.tokenizer, "world_size": training_args.world_size, "ema_decay": script.ema_decay,
             "curriculum": {"samples": script.curriculum_samples, "by_budget": script.curriculum_by_budget,
-                           "mix": script.curriculum_mix},
+                           "mix": script.curriculum_mix, "fit": fit},
             "lr_schedule": {"type": training_args.lr_scheduler_type, "learning_rate": training_args.learning_rate,
                             "by_time": script.lr_schedule_by_time, "decay_fraction": script.lr_decay_fraction},
         }
@@ -332,6 +350,35 @@ def main(argv=None):
     if hub_push and trainer.is_world_process_zero():
         push_output_dir(training_args)
     return trainer
+
+
+CURRICULUM_FIT_FILE = "curriculum_fit.json"
+
+
+def fit_curriculum(trainer: TailWeightedTrainer, script: ScriptArguments, training_args: TrainingArguments) -> dict:
+    """--curriculum_fit: the curriculum's row count for this machine and budget (`fitted_curriculum_rows`), with
+    the timing it came from. Written to <output_dir>/curriculum_fit.json, and a resumed run reads it back there:
+    a new timing could change the count, and with it the order of the rows the checkpoint was partway through.
+    In a distributed launch every process times and the first one's count is taken (the orders must agree)."""
+    path = os.path.join(training_args.output_dir, CURRICULUM_FIT_FILE)
+    if training_args.resume_from_checkpoint and os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    seconds = trainer.time_rows()
+    batch = training_args.train_batch_size * training_args.gradient_accumulation_steps * training_args.world_size
+    budget = 60 * script.max_train_minutes if script.max_train_minutes else float("inf")
+    max_rows = training_args.max_steps * batch if training_args.max_steps > 0 else None
+    fit = {"samples": fitted_curriculum_rows(seconds, budget, max_rows), "seconds_per_row": round(seconds, 6),
+           "fill": CURRICULUM_FILL, "budget_minutes": script.max_train_minutes, "max_rows": max_rows}
+    if training_args.world_size > 1:
+        from accelerate.utils import broadcast_object_list
+
+        fit = broadcast_object_list([fit])[0]
+    if trainer.is_world_process_zero():
+        os.makedirs(training_args.output_dir, exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(fit, f, indent=2)
+    return fit
 
 
 def push_output_dir(training_args: TrainingArguments) -> None:

@@ -122,6 +122,18 @@ def test_train_builds_data_and_writes_a_loadable_model(tmp_path):
     assert full.startswith(prompt) and len(full) > len(prompt)
 
 
+def test_a_fitted_curriculum_is_timed_sized_and_recorded(tmp_path, dataset_dir):
+    out = tmp_path / "out"
+    proc = run(train_cmd("--dataset_dir", dataset_dir, "--output_dir", out, "--max_steps", 3, "--eval_strategy", "no",
+                         "--per_device_train_batch_size", 4, "--curriculum_fit", "true"))
+    fit = json.loads((out / "curriculum_fit.json").read_text())
+    assert fit["seconds_per_row"] > 0 and fit["max_rows"] == 3 * 4
+    assert fit["samples"] == 1000  # 12 rows at most (--max_steps), rounded up to one grain
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["curriculum"]["samples"] == 1000 and summary["curriculum"]["fit"] == fit
+    assert "curriculum fitted to this machine: 1,000 rows" in proc.stdout
+
+
 # ---------------------------------------------------------------- resume after SIGKILL
 
 def _complete_checkpoints(output_dir: Path) -> list[Path]:
@@ -251,6 +263,44 @@ def test_a_time_schedule_without_a_time_budget_is_a_usage_error(monkeypatch, cap
 def test_a_budget_curriculum_without_a_budget_is_a_usage_error(monkeypatch, capsys):
     argv = ["--curriculum_by_budget", "true", "--max_train_minutes", "0", "--max_steps", "-1"]
     assert "--curriculum_by_budget needs --max_train_minutes or --max_steps" in usage_error(argv, monkeypatch, capsys)
+
+
+def test_a_fitted_curriculum_without_a_budget_is_a_usage_error(monkeypatch, capsys):
+    argv = ["--curriculum_fit", "true", "--max_train_minutes", "0", "--max_steps", "-1"]
+    assert "--curriculum_fit needs --max_train_minutes or --max_steps" in usage_error(argv, monkeypatch, capsys)
+
+
+def test_the_cpu_preset_fits_its_curriculum_to_the_machine_and_the_gpu_preset_does_not(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    assert train.parse_args([])[0].curriculum_fit is True
+    assert train.parse_args(["--preset", "gpu"])[0].curriculum_fit is False
+
+
+@pytest.mark.parametrize("argv", [["--curriculum_samples", "35000"], ["--curriculum_samples=35000"],
+                                  ["--curriculum_by_budget", "true"]])
+def test_a_curriculum_given_on_the_command_line_turns_the_fit_off(argv, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    assert train.parse_args(argv)[0].curriculum_fit is False
+    assert train.parse_args([*argv, "--curriculum_fit", "true"])[0].curriculum_fit is True
+
+
+def test_a_resumed_run_keeps_the_curriculum_its_first_run_fitted(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    class NoTiming:
+        def time_rows(self):
+            raise AssertionError("a resumed run must not time the rows again")
+
+    first = {"samples": 31_000, "seconds_per_row": 0.05}
+    (tmp_path / train.CURRICULUM_FIT_FILE).write_text(json.dumps(first))
+    script, *_, training_args = train.parse_args(["--output_dir", str(tmp_path), "--resume_from_checkpoint",
+                                                  str(tmp_path / "checkpoint-10")])
+    assert train.fit_curriculum(NoTiming(), script, training_args) == first
 
 
 def test_an_unknown_tokenizer_is_a_usage_error(monkeypatch, capsys):

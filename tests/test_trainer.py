@@ -496,3 +496,43 @@ def test_the_trainer_hands_spread_batches_to_the_curriculum(tok, tmp_path):
     batch = trainer.args.train_batch_size
     whole = [order[s:s + batch] for s in range(0, len(order), batch) if len(order[s:s + batch]) == batch]
     assert all(len({spread[i] for i in b}) == 1 for b in whole[:-1])  # no full batch mixes cut rows and sessions
+
+
+# ---------------------------------------------------------------- the curriculum fitted to the machine
+
+def test_the_fitted_curriculum_is_the_rows_the_budget_reads_times_the_fill():
+    from lotto_gpt.trainer import fitted_curriculum_rows
+
+    # 50 ms a row, 29 minutes: 34,800 rows read
+    assert fitted_curriculum_rows(0.05, 29 * 60, fill=1.0) == 35_000
+    assert fitted_curriculum_rows(0.05, 29 * 60, fill=0.5) == 17_000
+
+
+def test_a_machine_twice_as_fast_gets_a_curriculum_twice_as_long():
+    from lotto_gpt.trainer import fitted_curriculum_rows
+
+    slow = fitted_curriculum_rows(0.05, 29 * 60, fill=1.2)
+    assert fitted_curriculum_rows(0.025, 29 * 60, fill=1.2) == 2 * slow
+
+
+def test_the_fitted_curriculum_is_at_most_the_rows_max_steps_reads():
+    from lotto_gpt.trainer import fitted_curriculum_rows
+
+    assert fitted_curriculum_rows(0.001, 29 * 60, max_rows=12_000 * 8, fill=1.0) == 96_000
+    assert fitted_curriculum_rows(0.05, float("inf"), max_rows=40_000, fill=1.0) == 40_000  # no clock: the steps
+
+
+def test_the_fitted_curriculum_holds_at_least_one_grain_of_rows():
+    from lotto_gpt.trainer import fitted_curriculum_rows
+
+    assert fitted_curriculum_rows(100.0, 60, fill=1.0) == 1000
+
+
+def test_timing_the_rows_changes_no_weight_and_no_logged_loss(tok, tmp_path):
+    trainer, _ = _curriculum_trainer(tok, tmp_path)
+    before = {name: value.clone() for name, value in trainer.model.state_dict().items()}
+    seconds = trainer.time_rows(batches=3)
+    assert 0 < seconds < 10
+    assert all(torch.equal(before[name], value) for name, value in trainer.model.state_dict().items())
+    assert all(p.grad is None for p in trainer.model.parameters())
+    assert trainer._all_tokens == 0 and float(trainer._kind_counts.sum()) == 0.0
