@@ -212,11 +212,13 @@ def run_progress(rows_per_step: int, max_steps: int, limit: TimeLimit | None, sh
 # 78.2 / 75.8% against 74.0 / 70.4 / 65.6% (seeds 0 / 5 / 1; BENCHMARKS.md, sessions 19-20). The rows a run reads
 # are estimated from `TailWeightedTrainer.time_rows` (forward and backward over training rows up to the 0.9 length
 # quantile) and the budget; CURRICULUM_FILL is 35,000 over that estimate on the second machine, two trainings side
-# by side (62.5 / 63.1 ms a row: 27,700 rows in 29 minutes; the 35,000-row runs read ~32,000-33,000). There the
-# budget of a faster machine (44 minutes, ~6,300 steps like session 18's machine in 29) gets 53,000 rows; seed 0
-# scored 87.0% with 50,000 against 85.2% with 35,000 (BENCHMARKS.md, session 21).
-CURRICULUM_FILL = 1.26
-CALIBRATION_BATCHES = 16
+# by side (55.0-61.4 ms a row in six timings, mean 57.3: 30,400 rows in 29 minutes, of which the 35,000-row runs
+# read ~32,000-33,000 at the curriculum's lengths). There the budget of a faster machine (44 minutes, ~6,300 steps
+# like session 18's machine in 29) gets ~53,000 rows; seed 0 scored 87.0% with 50,000 against 85.2% with 35,000
+# (BENCHMARKS.md, session 21).
+CURRICULUM_FILL = 1.15
+CALIBRATION_BATCHES = 12
+CALIBRATION_PASSES = 3
 CALIBRATION_QUANTILE = 0.9  # timed rows: evenly spaced lengths up to this quantile (the rest are 30-100-ticket rows)
 
 
@@ -301,32 +303,31 @@ class TailWeightedTrainer(Trainer):
             return self._curriculum
         return super()._get_train_sampler(train_dataset)
 
-    def time_rows(self, batches: int = CALIBRATION_BATCHES) -> float:
+    def time_rows(self, batches: int = CALIBRATION_BATCHES, passes: int = CALIBRATION_PASSES) -> float:
         """Seconds per row of a training step's forward and backward pass, over `batches` batches of training rows
         at evenly spaced lengths up to `CALIBRATION_QUANTILE` (each batch of neighbours in length, as the curriculum
-        batches them), after one
-        untimed batch. The weights do not change (no optimizer step; the gradients are cleared) and the logged
-        losses are left as they were. What --curriculum_fit sizes the curriculum by."""
+        batches them), each timed `passes` times and its fastest pass kept (as `timeit` does: what else runs on the
+        machine only adds; two side-by-side runs timed once read 72.1 and 60.5 ms a row). The weights do not change
+        (no optimizer step; the gradients are cleared) and the logged losses are left as they were. What
+        --curriculum_fit sizes the curriculum by."""
         dataset, size = self.train_dataset, self.args.train_batch_size
         lengths = dataset["length"]
         by_length = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
         top = max(size, int(CALIBRATION_QUANTILE * len(by_length)))  # the rows a curriculum reads, not the longest
         starts = [round(k * (top - size) / max(1, batches - 1)) for k in range(batches)]
-        groups = [by_length[s:s + size] for s in starts[:1] + starts]  # the first, once more untimed
         model = self.model
         model.train()
-        seconds = 0.0
-        for n, group in enumerate(groups):
-            inputs = self._prepare_inputs(self.data_collator([dataset[i] for i in group]))
+        fastest = [math.inf] * batches
+        for n in [0] + [k for _ in range(passes) for k in range(batches)]:  # a cold first call first: the min drops it
+            inputs = self._prepare_inputs(self.data_collator([dataset[i] for i in by_length[starts[n]:starts[n] + size]]))
             started = time.perf_counter()
             self.compute_loss(model, inputs).backward()
-            if n:
-                seconds += time.perf_counter() - started
+            fastest[n] = min(fastest[n], time.perf_counter() - started)
         model.zero_grad(set_to_none=True)
         self._kind_sums.zero_()
         self._kind_counts.zero_()
         self._pad_tokens = self._all_tokens = 0
-        return seconds / (batches * size)
+        return sum(fastest) / (batches * size)
 
     def create_scheduler(self, num_training_steps: int, optimizer=None):
         """With `lr_time_limit`, linear warm-up then a cosine over that limit's window of wall time,
