@@ -213,7 +213,8 @@ def run_progress(rows_per_step: int, max_steps: int, limit: TimeLimit | None, sh
 # are estimated from `TailWeightedTrainer.time_rows` (forward and backward over training rows up to the 0.9 length
 # quantile) and the budget; CURRICULUM_FILL is 35,000 over that estimate on the second machine, two trainings side
 # by side (55.0-61.4 ms a row in six timings, mean 57.3: 30,400 rows in 29 minutes, of which the 35,000-row runs
-# read ~32,000-33,000 at the curriculum's lengths). There the budget of a faster machine (44 minutes, ~6,300 steps
+# read ~32,000-33,000 at the curriculum's lengths; the three fitted runs timed 53.3-62.3 ms: 32,000-38,000 rows,
+# 80.4 / 85.2 / 81.8%). There the budget of a faster machine (44 minutes, ~6,300 steps
 # like session 18's machine in 29) gets ~53,000 rows; seed 0 scored 87.0% with 50,000 against 85.2% with 35,000
 # (BENCHMARKS.md, session 21).
 CURRICULUM_FILL = 1.15
@@ -307,7 +308,7 @@ class TailWeightedTrainer(Trainer):
         """Seconds per row of a training step's forward and backward pass, over `batches` batches of training rows
         at evenly spaced lengths up to `CALIBRATION_QUANTILE` (each batch of neighbours in length, as the curriculum
         batches them), each timed `passes` times and its fastest pass kept (as `timeit` does: what else runs on the
-        machine only adds; two side-by-side runs timed once read 72.1 and 60.5 ms a row). The weights do not change
+        machine only adds; beside another run, one pass read 72.1 / 60.5 ms a row, three 53.3-62.3). The weights do not change
         (no optimizer step; the gradients are cleared) and the logged losses are left as they were. What
         --curriculum_fit sizes the curriculum by."""
         dataset, size = self.train_dataset, self.args.train_batch_size
