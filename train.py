@@ -126,7 +126,8 @@ class ScriptArguments:
     )
     curriculum_fit: bool = field(
         default=False, metadata={"help": "size --curriculum_samples to this machine: time forward and backward passes "
-                                         "over training rows of every length first (~10 seconds, inside the budget), "
+                                         "over training rows up to the 0.9 length quantile first (~15 seconds, inside "
+                                         "the budget), "
                                          "estimate the rows --max_train_minutes reads (at most what --max_steps "
                                          "reads) and widen the window over that many (train_summary.json records "
                                          "it; a resumed run keeps its first size). On in the cpu preset; a "

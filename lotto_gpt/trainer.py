@@ -316,18 +316,16 @@ class TailWeightedTrainer(Trainer):
         by_length = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
         top = max(size, int(CALIBRATION_QUANTILE * len(by_length)))  # the rows a curriculum reads, not the longest
         starts = [round(k * (top - size) / max(1, batches - 1)) for k in range(batches)]
+        timed = [self._prepare_inputs(self.data_collator([dataset[i] for i in by_length[s:s + size]])) for s in starts]
         model = self.model
         model.train()
         fastest = [math.inf] * batches
         for n in [0] + [k for _ in range(passes) for k in range(batches)]:  # a cold first call first: the min drops it
-            inputs = self._prepare_inputs(self.data_collator([dataset[i] for i in by_length[starts[n]:starts[n] + size]]))
             started = time.perf_counter()
-            self.compute_loss(model, inputs).backward()
+            self.compute_loss(model, dict(timed[n])).backward()  # a copy: compute_loss pops the weights and kinds
             fastest[n] = min(fastest[n], time.perf_counter() - started)
         model.zero_grad(set_to_none=True)
-        self._kind_sums.zero_()
-        self._kind_counts.zero_()
-        self._pad_tokens = self._all_tokens = 0
+        self._reset_tracking()
         return sum(fastest) / (batches * size)
 
     def create_scheduler(self, num_training_steps: int, optimizer=None):
@@ -392,10 +390,14 @@ class TailWeightedTrainer(Trainer):
             logs["pad_share"] = round(self._pad_tokens / self._all_tokens, 4)
             if self._curriculum is not None and self._curriculum.progress is not None:
                 logs["curriculum_done"] = round(self._curriculum.done, 4)  # where the paced window stands
-            self._kind_sums.zero_()
-            self._kind_counts.zero_()
-            self._pad_tokens = self._all_tokens = 0
+            self._reset_tracking()
         super().log(logs, *args, **kwargs)
+
+    def _reset_tracking(self):
+        """Forget the per-kind losses and padding counted since the last log."""
+        self._kind_sums.zero_()
+        self._kind_counts.zero_()
+        self._pad_tokens = self._all_tokens = 0
 
 
 MIX_QUANTILE = 0.9  # where the mix draws from: the 10% longest rows (about 30+ tickets) cost up to 5x a 20-ticket row
