@@ -79,7 +79,8 @@ PRESETS = {
     # rows cost an H200 ~2.1x one of 8). With six trainings sharing an H200, seeds 1 / 2 / 3 scored 63.0 / 69.0 / 59.3%
     # of 300 sessions after 2.5 minutes against 35.3 / 23.7 / 35.0% at batch 8; after 5 minutes 70.0% (seed 1) against
     # 54.8-58.2% on four seeds at batch 8, and the earlier gpu preset (6 x 240, batch 64, lr 1e-3: 657 steps) 0.8%
-    # (BENCHMARKS.md, session 18). Not yet run for its 29 minutes. Later flags win, so it is the cpu list, then these.
+    # (BENCHMARKS.md, session 18). As shipped, cut to 5 minutes with three runs on one H200 (bf16): 80.8 / 80.4 / 87.8%
+    # on seeds 0 / 5 / 1 (session 22). Not yet run for its 29 minutes. Later flags win, so it is the cpu list, then these.
     "gpu": [*CPU_PRESET, "--output_dir", "outputs/gpu", "--per_device_train_batch_size", "32", "--learning_rate", "3e-3",
             "--parallel_seeds", "1", "--curriculum_fit", "false"],
     "seed": [  # the blog: seed format, byte-level BPE, max length 512, batch 8 x 4, GPT-2 blocks
