@@ -35,7 +35,7 @@ from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, DatasetF
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
 from lotto_gpt.tokenizer import LOTTO_KINDS, build_tokenizer
 from lotto_gpt.trainer import (CURRICULUM_FILL, LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage,
-                               WeightedCollator, fitted_curriculum_rows)
+                               WeightedCollator, fitted_curriculum_rows, spread_rows)
 
 SELECTION_SUITE_SEED = 7919  # eval.py --seed of the sessions that choose among parallel seeds (the test suite: 0)
 
@@ -373,8 +373,10 @@ def fit_curriculum(trainer: TailWeightedTrainer, script: ScriptArguments, traini
     batch = training_args.train_batch_size * training_args.gradient_accumulation_steps * training_args.world_size
     budget = 60 * script.max_train_minutes if script.max_train_minutes else float("inf")
     max_rows = training_args.max_steps * batch if training_args.max_steps > 0 else None
-    fit = {"samples": fitted_curriculum_rows(seconds, budget, max_rows), "seconds_per_row": round(seconds, 6),
-           "fill": CURRICULUM_FILL, "budget_minutes": script.max_train_minutes, "max_rows": max_rows}
+    spread = sum(spread_rows(trainer.train_dataset) or [])  # all in the warm-up, beside the sessions
+    fit = {"samples": fitted_curriculum_rows(seconds, budget, max_rows, spread), "seconds_per_row": round(seconds, 6),
+           "fill": CURRICULUM_FILL, "spread_rows": spread, "budget_minutes": script.max_train_minutes,
+           "max_rows": max_rows}
     if training_args.world_size > 1:
         from accelerate.utils import broadcast_object_list
 

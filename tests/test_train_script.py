@@ -128,6 +128,10 @@ def test_a_fitted_curriculum_is_timed_sized_and_recorded(tmp_path, dataset_dir):
                          "--per_device_train_batch_size", 4, "--curriculum_fit", "true"))
     fit = json.loads((out / "curriculum_fit.json").read_text())
     assert fit["seconds_per_row"] > 0 and fit["max_rows"] == 3 * 4
+    from datasets import load_from_disk
+
+    parts = load_from_disk(str(dataset_dir))["train"]["part"]
+    assert fit["spread_rows"] == sum(part != "session" for part in parts)
     assert fit["samples"] == 1000  # 12 rows at most (--max_steps), rounded up to one grain
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["curriculum"]["samples"] == 1000 and summary["curriculum"]["fit"] == fit

@@ -508,6 +508,13 @@ def test_the_fitted_curriculum_is_the_rows_the_budget_reads_times_the_fill():
     assert fitted_curriculum_rows(0.05, 29 * 60, fill=0.5) == 17_000
 
 
+def test_the_rows_that_hold_part_of_a_session_come_out_of_the_fitted_curriculum():
+    from lotto_gpt.trainer import fitted_curriculum_rows
+
+    # 34,800 rows read, 5,000 of them purchase or division rows placed in the warm-up: 29,800 sessions
+    assert fitted_curriculum_rows(0.05, 29 * 60, spread_rows=5000, fill=1.0) == 30_000
+
+
 def test_a_machine_twice_as_fast_gets_a_curriculum_twice_as_long():
     from lotto_gpt.trainer import fitted_curriculum_rows
 
