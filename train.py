@@ -130,7 +130,8 @@ class ScriptArguments:
                                          "over training rows up to the 0.9 length quantile first (~15 seconds, inside "
                                          "the budget), "
                                          "estimate the rows --max_train_minutes reads (at most what --max_steps "
-                                         "reads) and widen the window over that many (train_summary.json records "
+                                         "reads) and widen the window over that many, less the purchase and division "
+                                         "rows that go into the warm-up beside them (train_summary.json records "
                                          "it; a resumed run keeps its first size). On in the cpu preset; a "
                                          "--curriculum_samples or --curriculum_by_budget on the command line turns it off"}
     )
