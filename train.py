@@ -35,7 +35,7 @@ from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, DatasetF
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
 from lotto_gpt.tokenizer import LOTTO_KINDS, build_tokenizer
 from lotto_gpt.trainer import (CURRICULUM_FILL, LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage,
-                               WeightedCollator, fitted_curriculum_rows, spread_rows)
+                               WeightedCollator, fitted_curriculum_rows, spread_mask)
 
 SELECTION_SUITE_SEED = 7919  # eval.py --seed of the sessions that choose among parallel seeds (the test suite: 0)
 
@@ -79,7 +79,7 @@ PRESETS = {
     # rows cost an H200 ~2.1x one of 8). With six trainings sharing an H200, seeds 1 / 2 / 3 scored 63.0 / 69.0 / 59.3%
     # of 300 sessions after 2.5 minutes against 35.3 / 23.7 / 35.0% at batch 8; after 5 minutes 70.0% (seed 1) against
     # 54.8-58.2% on four seeds at batch 8, and the earlier gpu preset (6 x 240, batch 64, lr 1e-3: 657 steps) 0.8%
-    # (BENCHMARKS.md, session 18). As shipped, cut to 5 minutes with three runs on one H200 (bf16): 80.8 / 80.4 / 87.8%
+    # (BENCHMARKS.md, session 18). As shipped, cut to 5 minutes with three runs on one H200 (bf16 by `choose_precision`): 80.8 / 80.4 / 87.8%
     # on seeds 0 / 5 / 1 (session 22). Not yet run for its 29 minutes. Later flags win, so it is the cpu list, then these.
     "gpu": [*CPU_PRESET, "--output_dir", "outputs/gpu", "--per_device_train_batch_size", "32", "--learning_rate", "3e-3",
             "--parallel_seeds", "1", "--curriculum_fit", "false"],
@@ -374,7 +374,7 @@ def fit_curriculum(trainer: TailWeightedTrainer, script: ScriptArguments, traini
     batch = training_args.train_batch_size * training_args.gradient_accumulation_steps * training_args.world_size
     budget = 60 * script.max_train_minutes if script.max_train_minutes else float("inf")
     max_rows = training_args.max_steps * batch if training_args.max_steps > 0 else None
-    spread = sum(spread_rows(trainer.train_dataset) or [])  # all in the warm-up, beside the sessions
+    spread = sum(spread_mask(trainer.train_dataset) or [])  # all in the warm-up, beside the sessions
     fit = {"samples": fitted_curriculum_rows(seconds, budget, max_rows, spread), "seconds_per_row": round(seconds, 6),
            "fill": CURRICULUM_FILL, "spread_rows": spread, "budget_minutes": script.max_train_minutes,
            "max_rows": max_rows}

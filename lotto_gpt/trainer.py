@@ -239,7 +239,7 @@ def fitted_curriculum_rows(seconds_per_row: float, budget_seconds: float, max_ro
     return max(grain, grain * round((fill * readable - spread_rows) / grain))
 
 
-def spread_rows(dataset) -> list[bool] | None:
+def spread_mask(dataset) -> list[bool] | None:
     """Which rows hold only part of a session (purchase, draw, division): `CurriculumSampler` spreads them over
     its warm-up instead of ordering them by length. None without a `part` column."""
     return [part != "session" for part in dataset["part"]] if "part" in dataset.column_names else None
@@ -305,7 +305,7 @@ class TailWeightedTrainer(Trainer):
         if curriculum and not sequential and "length" in dataset.column_names:
             batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
             seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
-            spread = spread_rows(dataset)
+            spread = spread_mask(dataset)
             # every process's sampler hands out all rows (accelerate shards the batches): a step takes `batch` from each
             progress = run_progress(batch * self.args.world_size, self.args.max_steps, self.time_limit) \
                 if self.curriculum_by_budget else None
