@@ -71,6 +71,13 @@ class DataConfig:
                           "sessions carry: with 1, large-suite runs wrote <t63> then <t13> (BENCHMARKS.md, session "
                           "11). 3 did not fix that countdown (session 12)"},
     )
+    purchase_divisions: int = field(
+        default=0,
+        metadata={"help": "long divisions appended to each purchase row (transcript only), drawn and weighted like "
+                          "the --division_share rows'. The purchase rows already sit in the curriculum's warm-up, "
+                          "padded to the sessions beside them, so the divisions take no session's place there "
+                          "(division rows of their own did: BENCHMARKS.md, session 22)"},
+    )
     tail_share: float = field(
         default=0.0,
         metadata={"help": "share of train rows that are only the end of a session (transcript only): the ticket "
@@ -140,6 +147,8 @@ def config_problems(cfg: DataConfig) -> list[str]:
         problems.append(f"{' + '.join('--' + name for name in CUT_SHARE_FIELDS)} must be at most 1 (got {cut})")
     if cfg.purchase_tickets < 1:
         problems.append(f"--purchase_tickets must be at least 1 (got {cfg.purchase_tickets})")
+    if cfg.purchase_divisions < 0:
+        problems.append(f"--purchase_divisions must be at least 0 (got {cfg.purchase_divisions})")
     return problems
 
 
@@ -489,13 +498,11 @@ def sample_prize_session(rng: random.Random, cfg: DataConfig) -> Run:
     return run
 
 
-def division_row(rng: random.Random, cfg: DataConfig) -> dict:
-    """`DIVISION_LINES` long divisions (the format's work line) of sessions drawn like the whole ones, each
-    with a prize (`sample_prize_session`): the divisor `<nK>` and each dividend digit are context (typed-input
-    kind), each quotient digit and remainder a target (tail kind, weighted like the session's division). The
-    structured fields: the last session's."""
-    runs = [sample_prize_session(rng, cfg) for _ in range(DIVISION_LINES)]
-    fmt = get_format(cfg.format)
+def division_segments(runs: list, fmt_name: str) -> list[Segment]:
+    """The long division (the format's work line) of each run: the divisor `<nK>` and each dividend digit are
+    context (typed-input kind), each quotient digit and remainder a target (tail kind, weighted like the
+    session's division)."""
+    fmt = get_format(fmt_name)
     segments = []
     for run in runs:
         line = fmt.division_line(run.prize, run.n_tickets)
@@ -504,17 +511,41 @@ def division_row(rng: random.Random, cfg: DataConfig) -> dict:
             if worked:
                 segments.append(Segment(worked, Kind.TAIL))
         segments.append(Segment("\n", Kind.TAIL))
+    return segments
+
+
+def with_segments(row: dict, segments: list[Segment], **fields) -> dict:
+    """`row` with `segments` after its text (its structured fields kept, `fields` replacing some)."""
+    return {**row, **fields, "text": row["text"] + "".join(s.text for s in segments),
+            "segment_lengths": row["segment_lengths"] + [len(s.text) for s in segments],
+            "segment_kinds": row["segment_kinds"] + [s.kind.value for s in segments]}
+
+
+def division_row(rng: random.Random, cfg: DataConfig) -> dict:
+    """`DIVISION_LINES` long divisions (`division_segments`) of sessions drawn like the whole ones, each with a
+    prize (`sample_prize_session`). The structured fields: the last session's."""
+    runs = [sample_prize_session(rng, cfg) for _ in range(DIVISION_LINES)]
     row = run_to_row(runs[-1], None, cfg.format, part="division")
-    row.update(text="".join(s.text for s in segments), segment_lengths=[len(s.text) for s in segments],
-               segment_kinds=[s.kind.value for s in segments], lines=[], n_bad_inputs=0, tickets=[])
-    return row
+    empty = dict(text="", segment_lengths=[], segment_kinds=[])
+    return with_segments({**row, **empty}, division_segments(runs, cfg.format), lines=[], n_bad_inputs=0, tickets=[])
+
+
+def purchase_row(rng: random.Random, cfg: DataConfig) -> dict:
+    """A purchase row (`sample_purchase`, cut after `--purchase_tickets` ticket lines), then
+    `--purchase_divisions` long divisions of other sessions with a prize (the structured fields: the purchase's)."""
+    row = run_to_row(sample_purchase(rng, cfg), None, cfg.format, part="purchase",
+                     purchase_tickets=cfg.purchase_tickets)
+    if not cfg.purchase_divisions:
+        return row
+    runs = [sample_prize_session(rng, cfg) for _ in range(cfg.purchase_divisions)]
+    return with_segments(row, division_segments(runs, cfg.format))
 
 
 def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
     rng = random.Random(f"{seed}/{split}/{index}")
     part = row_part(index, split, seed, cfg)
     if part == "purchase":
-        return run_to_row(sample_purchase(rng, cfg), None, cfg.format, part=part, purchase_tickets=cfg.purchase_tickets)
+        return purchase_row(rng, cfg)
     if part == "draw":
         return draw_row(rng, cfg)
     if part == "division":

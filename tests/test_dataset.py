@@ -21,7 +21,7 @@ from conftest import load_script
 from datasets import DatasetDict, load_from_disk
 
 from lotto_gpt import data, rules
-from lotto_gpt.data import DIVISION_LINES, DRAW_EPISODES, DataConfig, build_dataset_dict, fingerprint
+from lotto_gpt.data import DIVISION_LINES, DRAW_EPISODES, DataConfig, build_dataset_dict, config_problems, fingerprint
 from lotto_gpt.formats import Kind, get_format
 
 WHOLE_SESSIONS = {"purchase_share": 0.0, "tail_share": 0.0, "draw_share": 0.0, "division_share": 0.0}  # no row cut short
@@ -299,6 +299,30 @@ def test_in_a_division_row_the_divisor_and_digits_are_context_and_quotients_and_
             else:
                 assert kind == Kind.TAIL.value and re.fullmatch(r"<q\d><r\d+>|\n", piece), piece
         assert pos == len(row["text"])
+
+
+def test_purchase_divisions_follow_the_purchase_row_which_stays_as_it_was(purchase_rows):
+    fmt = get_format("transcript")
+    with_divisions = build_dataset_dict({"train": 40}, seed=7, cfg=DataConfig(purchase_share=1.0, draw_share=0.0,
+                                                                                purchase_divisions=2))["train"]
+    for row, plain in zip(with_divisions, purchase_rows):
+        assert row["text"].startswith(plain["text"])
+        assert {k: v for k, v in row.items() if not k.startswith(("text", "segment_"))} == \
+            {k: v for k, v in plain.items() if not k.startswith(("text", "segment_"))}
+        assert row["segment_lengths"][:len(plain["segment_lengths"])] == plain["segment_lengths"]
+        divisions = row["text"][len(plain["text"]):].splitlines()
+        assert len(divisions) == 2
+        for line in divisions:  # a session with a prize: not all `0<q0><r0>`
+            n = int(line[2:line.index(">")])
+            prize = int("".join(re.findall(r"(\d)<q", line))) - n // 2
+            assert prize > 0 and line == fmt.division_line(prize, n)
+        added = zip(row["segment_lengths"][len(plain["segment_lengths"]):],
+                    row["segment_kinds"][len(plain["segment_kinds"]):])
+        assert {kind for _, kind in added} == {Kind.INPUT.value, Kind.TAIL.value}
+
+
+def test_negative_purchase_divisions_is_a_config_problem():
+    assert any("--purchase_divisions" in p for p in config_problems(DataConfig(purchase_divisions=-1)))
 
 
 def test_the_end_of_a_purchase_draw_or_division_row_is_never_a_target(purchase_rows, draw_rows, division_rows, tail_rows,
