@@ -78,6 +78,13 @@ class DataConfig:
                           "padded to the sessions beside them, so the divisions take no session's place there "
                           "(division rows of their own did: BENCHMARKS.md, session 22)"},
     )
+    division_rate: bool = field(
+        default=False,
+        metadata={"help": "write the rate line after each long division of --division_share rows and "
+                          "--purchase_divisions, as the sessions do (a target, weighted like the session's rate): "
+                          "the rate copies the quotient's digits, and without it the extra divisions teach the "
+                          "division but not that copy"},
+    )
     tail_share: float = field(
         default=0.0,
         metadata={"help": "share of train rows that are only the end of a session (transcript only): the ticket "
@@ -498,10 +505,10 @@ def sample_prize_session(rng: random.Random, cfg: DataConfig) -> Run:
     return run
 
 
-def division_segments(runs: list, fmt_name: str) -> list[Segment]:
+def division_segments(runs: list, fmt_name: str, rate: bool = False) -> list[Segment]:
     """The long division (the format's work line) of each run: the divisor `<nK>` and each dividend digit are
     context (typed-input kind), each quotient digit and remainder a target (tail kind, weighted like the
-    session's division)."""
+    session's division); with `rate`, the rate line after it (tail kind), as in the session."""
     fmt = get_format(fmt_name)
     segments = []
     for run in runs:
@@ -511,6 +518,8 @@ def division_segments(runs: list, fmt_name: str) -> list[Segment]:
             if worked:
                 segments.append(Segment(worked, Kind.TAIL))
         segments.append(Segment("\n", Kind.TAIL))
+        if rate:
+            segments.append(Segment(rules.rate_line(run.rate_tenths) + "\n", Kind.TAIL))
     return segments
 
 
@@ -527,7 +536,7 @@ def division_row(rng: random.Random, cfg: DataConfig) -> dict:
     runs = [sample_prize_session(rng, cfg) for _ in range(DIVISION_LINES)]
     row = run_to_row(runs[-1], None, cfg.format, part="division")
     empty = dict(text="", segment_lengths=[], segment_kinds=[])
-    return with_segments({**row, **empty}, division_segments(runs, cfg.format), lines=[], n_bad_inputs=0, tickets=[])
+    return with_segments({**row, **empty}, division_segments(runs, cfg.format, cfg.division_rate), lines=[], n_bad_inputs=0, tickets=[])
 
 
 def purchase_row(rng: random.Random, cfg: DataConfig) -> dict:
@@ -538,7 +547,7 @@ def purchase_row(rng: random.Random, cfg: DataConfig) -> dict:
     if not cfg.purchase_divisions:
         return row
     runs = [sample_prize_session(rng, cfg) for _ in range(cfg.purchase_divisions)]
-    return with_segments(row, division_segments(runs, cfg.format))
+    return with_segments(row, division_segments(runs, cfg.format, cfg.division_rate))
 
 
 def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:

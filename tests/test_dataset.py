@@ -321,6 +321,20 @@ def test_purchase_divisions_follow_the_purchase_row_which_stays_as_it_was(purcha
         assert {kind for _, kind in added} == {Kind.INPUT.value, Kind.TAIL.value}
 
 
+def test_division_rate_writes_the_rate_line_after_each_division_as_a_target():
+    cfg = DataConfig(purchase_share=1.0, draw_share=0.0, purchase_divisions=2, division_rate=True)
+    plain = build_dataset_dict({"train": 20}, seed=7, cfg=replace(cfg, division_rate=False))["train"]
+    for row, without in zip(build_dataset_dict({"train": 20}, seed=7, cfg=cfg)["train"], plain):
+        added = row["text"][len(without["text"]) - sum(len(x) + 1 for x in without["text"].splitlines()[-2:]):]
+        divisions, rates = added.splitlines()[0::2], added.splitlines()[1::2]
+        assert divisions == without["text"].splitlines()[-2:]
+        for line, rate in zip(divisions, rates):  # the rate of the division's prize and count, as the session writes it
+            n = int(line[2:line.index(">")])
+            prize = int("".join(re.findall(r"(\d)<q", line))) - n // 2
+            assert rate == rules.rate_line(rules.rate_tenths(prize, n))
+        assert row["segment_kinds"][-1] == Kind.TAIL.value and row["text"].endswith("%입니다.\n")
+
+
 def test_negative_purchase_divisions_is_a_config_problem():
     assert any("--purchase_divisions" in p for p in config_problems(DataConfig(purchase_divisions=-1)))
 
