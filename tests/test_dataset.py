@@ -126,7 +126,9 @@ def test_transcript_rows_match_the_rule_engine(transcript_rows):
 
 @pytest.fixture(scope="module")
 def purchase_rows():
-    return build_dataset_dict({"train": 300}, seed=7, cfg=DataConfig(purchase_share=1.0, draw_share=0.0))["train"]
+    """Purchase rows alone (--purchase_divisions 0: the divisions after them have tests of their own)."""
+    cfg = DataConfig(purchase_share=1.0, draw_share=0.0, purchase_divisions=0)
+    return build_dataset_dict({"train": 300}, seed=7, cfg=cfg)["train"]
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +150,7 @@ def test_a_purchase_row_is_a_session_cut_after_its_first_ticket(purchase_rows):
 
 
 def test_a_purchase_row_can_keep_more_ticket_lines_for_the_countdown():
-    cfg = DataConfig(purchase_share=1.0, purchase_tickets=3)
+    cfg = DataConfig(purchase_share=1.0, purchase_tickets=3, purchase_divisions=0)
     fmt = get_format("transcript")
     for row in build_dataset_dict({"train": 60}, seed=3, cfg=cfg)["train"]:
         kept = min(3, row["n_tickets"])
@@ -333,6 +335,12 @@ def test_division_rate_writes_the_rate_line_after_each_division_as_a_target():
             prize = int("".join(re.findall(r"(\d)<q", line))) - n // 2
             assert rate == rules.rate_line(rules.rate_tenths(prize, n))
         assert row["segment_kinds"][-1] == Kind.TAIL.value and row["text"].endswith("%입니다.\n")
+
+
+def test_purchase_rows_of_the_ablation_without_work_lines_hold_no_division():
+    cfg = DataConfig(purchase_share=1.0, draw_share=0.0, work_lines=False)
+    assert cfg.purchase_divisions > 0
+    assert not any("<n" in row["text"] for row in build_dataset_dict({"train": 20}, seed=7, cfg=cfg)["train"])
 
 
 def test_negative_purchase_divisions_is_a_config_problem():
