@@ -362,6 +362,8 @@ def test_typed_text_is_marked_as_input(transcript_rows):
     for row in transcript_rows.select(range(50)):
         pos, typed = 0, []
         for length, kind in zip(row["segment_lengths"], row["segment_kinds"]):
+            if row["part"] == "purchase" and "\n<t" in row["text"][:pos]:
+                break  # the long divisions after a purchase's ticket line: context, but nothing typed
             given_ticket = row["tickets_given"] and row["text"][pos] == "["
             if kind == Kind.INPUT.value and not given_ticket:
                 typed.append(row["text"][pos:pos + length].rstrip("\n"))
