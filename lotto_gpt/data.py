@@ -539,8 +539,8 @@ def division_row(rng: random.Random, cfg: DataConfig) -> dict:
     prize (`sample_prize_session`). The structured fields: the last session's."""
     runs = [sample_prize_session(rng, cfg) for _ in range(DIVISION_LINES)]
     row = run_to_row(runs[-1], None, cfg.format, part="division")
-    empty = dict(text="", segment_lengths=[], segment_kinds=[])
-    return with_segments({**row, **empty}, division_segments(runs, cfg.format, cfg.division_rate), lines=[], n_bad_inputs=0, tickets=[])
+    empty = dict(text="", segment_lengths=[], segment_kinds=[], lines=[], n_bad_inputs=0, tickets=[])
+    return with_segments({**row, **empty}, division_segments(runs, cfg.format, cfg.division_rate))
 
 
 def purchase_row(rng: random.Random, cfg: DataConfig) -> dict:
