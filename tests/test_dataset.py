@@ -269,6 +269,12 @@ def test_draw_and_division_rows_replace_sessions_and_leave_the_others_unchanged(
         assert row == other or row["part"] == part
 
 
+def division_of(line: str) -> tuple[int, int]:
+    """(prize, n) of a long division line: the divisor `<nK>`, then the digits of prize + n // 2."""
+    n = int(line[2:line.index(">")])
+    return int("".join(re.findall(r"(\d)<q", line))) - n // 2, n
+
+
 @pytest.fixture(scope="module")
 def division_rows():
     return build_dataset_dict({"train": 60}, seed=7, cfg=DataConfig(purchase_share=0.0, division_share=1.0))["train"]
@@ -280,9 +286,8 @@ def test_a_division_row_is_the_long_divisions_of_sessions_with_a_prize(division_
     assert {row["part"] for row in division_rows} == {"division"}
     assert all(len(row["text"].splitlines()) == DIVISION_LINES for row in division_rows)
     pairs = set()
-    for line in lines:  # (prize + n // 2) // n: the divisor, then the dividend's digits
-        n = int(line[2:line.index(">")])
-        prize = int("".join(re.findall(r"(\d)<q", line))) - n // 2
+    for line in lines:
+        prize, n = division_of(line)
         assert line == fmt.division_line(prize, n)
         pairs.add((prize, n))
     # sessions that won something (a division of 0 is all `0<q0><r0>`), their divisors drawn like the sessions'
@@ -315,8 +320,7 @@ def test_purchase_divisions_follow_the_purchase_row_which_stays_as_it_was(purcha
         divisions = row["text"][len(plain["text"]):].splitlines()
         assert len(divisions) == 2
         for line in divisions:  # a session with a prize: not all `0<q0><r0>`
-            n = int(line[2:line.index(">")])
-            prize = int("".join(re.findall(r"(\d)<q", line))) - n // 2
+            prize, n = division_of(line)
             assert prize > 0 and line == fmt.division_line(prize, n)
         added = zip(row["segment_lengths"][len(plain["segment_lengths"]):],
                     row["segment_kinds"][len(plain["segment_kinds"]):])
@@ -327,13 +331,10 @@ def test_division_rate_writes_the_rate_line_after_each_division_as_a_target():
     cfg = DataConfig(purchase_share=1.0, draw_share=0.0, purchase_divisions=2, division_rate=True)
     plain = build_dataset_dict({"train": 20}, seed=7, cfg=replace(cfg, division_rate=False))["train"]
     for row, without in zip(build_dataset_dict({"train": 20}, seed=7, cfg=cfg)["train"], plain):
-        added = row["text"][len(without["text"]) - sum(len(x) + 1 for x in without["text"].splitlines()[-2:]):]
-        divisions, rates = added.splitlines()[0::2], added.splitlines()[1::2]
-        assert divisions == without["text"].splitlines()[-2:]
-        for line, rate in zip(divisions, rates):  # the rate of the division's prize and count, as the session writes it
-            n = int(line[2:line.index(">")])
-            prize = int("".join(re.findall(r"(\d)<q", line))) - n // 2
-            assert rate == rules.rate_line(rules.rate_tenths(prize, n))
+        lines = row["text"].splitlines()
+        assert lines[:-4] + lines[-4::2] == without["text"].splitlines()  # a line after each division, nothing else
+        for line, rate in zip(lines[-4::2], lines[-3::2]):  # the rate of the division's prize and count
+            assert rate == rules.rate_line(rules.rate_tenths(*division_of(line)))
         assert row["segment_kinds"][-1] == Kind.TAIL.value and row["text"].endswith("%입니다.\n")
 
 
