@@ -28,11 +28,12 @@ from transformers import (
     TrainingArguments,
 )
 
-from lotto_gpt.data import BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict, build_info, config_problems, tokenize_rows
+from lotto_gpt.data import (BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict, build_info, config_problems,
+                            token_counts, tokenize_rows)
 from lotto_gpt.formats import get_format
 from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, DatasetFileError, check_checkpoint_dir,
                                  check_dataset_dir)
-from lotto_gpt.modeling import ModelArguments, build_model, count_parameters
+from lotto_gpt.modeling import ModelArguments, build_model, count_parameters, fill_unseen_byte_embeddings
 from lotto_gpt.tokenizer import LOTTO_KINDS, build_tokenizer
 from lotto_gpt.trainer import (CURRICULUM_FILL, LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage,
                                WeightedCollator, fitted_curriculum_rows, spread_mask)
@@ -339,6 +340,8 @@ def main(argv=None):
     if average is not None:
         trainer.save_model(os.path.join(training_args.output_dir, "without_ema"))  # to compare against
         average.copy_to(trainer.model)
+    filled = fill_unseen_byte_embeddings(trainer.model, tokenizer, token_counts(tokenized["train"], len(tokenizer))) \
+        if model_args.fill_unseen_bytes else []
     trainer.save_model()  # model (safetensors), tokenizer, config, generation_config; main process only
     if trainer.is_world_process_zero():
         trainer.save_state()
@@ -347,6 +350,7 @@ def main(argv=None):
             "train_loss": result.training_loss, "parameters": count_parameters(model),
             "model": asdict(model_args), "data": asdict(data_cfg), "loss": asdict(loss_args),
             "tokenizer": data_args.tokenizer, "world_size": training_args.world_size, "ema_decay": script.ema_decay,
+            "unseen_byte_tokens": filled,
             "curriculum": {"samples": script.curriculum_samples, "by_budget": script.curriculum_by_budget,
                            "mix": script.curriculum_mix, "fit": fit},
             "lr_schedule": {"type": training_args.lr_scheduler_type, "learning_rate": training_args.learning_rate,

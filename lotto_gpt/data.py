@@ -644,3 +644,12 @@ def tokenize_rows(batch, tokenizer, max_length: int | None = None) -> dict:
         out_ids.append(ids)
         out_kinds.append(token_kinds)
     return {"input_ids": out_ids, "kind_ids": out_kinds, "length": [len(i) for i in out_ids]}
+
+
+def token_counts(tokenized, vocab_size: int):
+    """How often each token id occurs in a tokenized split (its `input_ids`), as a numpy array."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    ids = pc.list_flatten(tokenized.with_format("arrow")["input_ids"]).to_numpy()
+    return np.bincount(ids, minlength=vocab_size)

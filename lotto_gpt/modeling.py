@@ -8,10 +8,12 @@ Two architectures, both loadable with `AutoModelForCausalLM` and `pipeline("text
 One initialisation choice, no custom modules: the restated draw tokens `<dX>`/`<bX>` and the
 ticket-line numbers `[X` / `, X` start as the embedding of the number token `X` plus one random
 vector per family, so "is this ticket number drawn" can match equal numbers from the first
-step (see feasibility-notes, third round).
+step (see feasibility-notes, third round). And one step after training: byte tokens that no
+training row holds take the mean embedding of those that do (`fill_unseen_byte_embeddings`).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import torch
@@ -36,6 +38,11 @@ class ModelArguments:
     family_shift: float = field(
         default=0.1, metadata={"help": "size of each family's random offset, in embedding std units "
                                        "(small: `<dX>` starts close to `X`)"}
+    )
+    fill_unseen_bytes: bool = field(
+        default=True, metadata={"help": "after training, byte tokens (<0xNN>) that no training row holds take the "
+                                        "mean input embedding of those that do, so text in a script never typed in "
+                                        "training reads as the junk it is (train_summary.json lists them)"}
     )
     model_name_or_path: str | None = field(
         default=None, metadata={"help": "start from a saved model instead of a fresh one"}
@@ -103,6 +110,33 @@ def init_number_families(model: PreTrainedModel, tokenizer, shift_scale: float =
                     emb[dst] = emb[src] + shift
                     done += 1
     return done
+
+
+BYTE_TOKEN = re.compile(r"<0x[0-9A-F]{2}>")  # `byte_fallback`'s tokens: a character outside the vocabulary
+
+
+def fill_unseen_byte_embeddings(model: PreTrainedModel, tokenizer, token_counts) -> list[str]:
+    """Give the byte tokens that occur nowhere in the training data (`token_counts[id] == 0`) the mean input
+    embedding of the byte tokens that do; returns the filled tokens (none for a tokenizer without byte tokens).
+
+    Why: eval.py types junk from scripts the data never holds (Cyrillic, Greek, Hebrew, Arabic, CJK), whose
+    UTF-8 lead bytes are then tokens the model has never read: their input embeddings are still the random
+    initialisation, and the model read them as anything, a number or another stage's prompt (`21000Κ` answered
+    with the range error, `ΛΟΚΤζίι` taken as the winning numbers). The mean of the trained byte tokens is what
+    every such byte is: part of a character that is not a digit. transformers' `resize_token_embeddings` starts
+    new tokens at the mean embedding for the same reason. (The mean of the trained bytes of the same UTF-8 role,
+    lead of a 2- or 3-byte character, measured no better: BENCHMARKS.md, session 24.) Only byte tokens: a work
+    token never trained (`<t99>` in a small-money run) is written by the model, not read from the user."""
+    vocab = tokenizer.get_vocab()
+    byte_ids = sorted(i for token, i in vocab.items() if BYTE_TOKEN.fullmatch(token))
+    seen = [i for i in byte_ids if token_counts[i] > 0]
+    unseen = [i for i in byte_ids if token_counts[i] == 0]
+    if not seen or not unseen:
+        return []
+    emb = model.get_input_embeddings().weight
+    with torch.no_grad():
+        emb[unseen] = emb[seen].mean(0)
+    return tokenizer.convert_ids_to_tokens(unseen)
 
 
 def count_parameters(model) -> int:

@@ -100,6 +100,12 @@ def test_train_builds_data_and_writes_a_loadable_model(tmp_path):
     assert summary["global_step"] == 100 and summary["world_size"] == 1
     assert summary["model"]["arch"] == "gpt2" and summary["data"]["max_money"] == 10_000
     assert summary["lr_schedule"]["by_time"] is False and summary["lr_schedule"]["decay_fraction"] == 1.0
+    # Cyrillic's lead byte is in no training row: saved with the mean of the byte tokens the rows hold
+    filled = summary["unseen_byte_tokens"]
+    assert "<0xD0>" in filled
+    embedding = load_file(out / "model.safetensors")["transformer.wte.weight"]
+    ids = tok.convert_tokens_to_ids(filled)
+    assert all(torch.equal(embedding[i], embedding[ids[0]]) for i in ids)
     st = state(out)
     assert st["global_step"] == 100
     losses = logged(out, "loss")
@@ -343,7 +349,7 @@ def test_with_ema_decay_the_saved_model_is_the_average_and_the_last_step_is_kept
     out = tmp_path / "out"
     run(train_cmd("--dataset_dir", dataset_dir, "--output_dir", out, "--max_steps", 6, "--save_steps", 6,
                   "--per_device_train_batch_size", 4, "--eval_strategy", "no", "--ema_decay", 0.5,
-                  "--learning_rate", "1e-2"))
+                  "--learning_rate", "1e-2", "--fill_unseen_bytes", "false"))  # the average, unfilled
     model, last = load_file(out / "model.safetensors"), load_file(out / "without_ema" / "model.safetensors")
     averaged = load_file(out / "checkpoint-6" / "ema.safetensors")
     assert int(averaged.pop("n_averaged")) == 6

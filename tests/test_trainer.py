@@ -9,15 +9,16 @@ import copy
 import functools
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from transformers import TrainingArguments
 
 from lotto_gpt import rules
-from lotto_gpt.data import KIND_IDS, PAD_KIND, DataConfig, build_dataset_dict, tokenize_rows
+from lotto_gpt.data import KIND_IDS, PAD_KIND, DataConfig, build_dataset_dict, token_counts, tokenize_rows
 from lotto_gpt.formats import Kind, transcript
-from lotto_gpt.modeling import ModelArguments, build_model
+from lotto_gpt.modeling import ModelArguments, build_model, fill_unseen_byte_embeddings
 from lotto_gpt.tokenizer import build_tokenizer
 from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightedCollator, run_progress, time_cosine
 
@@ -307,6 +308,43 @@ def test_untied_embeddings_are_two_matrices_that_survive_save_and_load(arch, tok
     loaded = AutoModelForCausalLM.from_pretrained(tmp_path)
     assert torch.equal(loaded.get_input_embeddings().weight, inp)
     assert torch.equal(loaded.get_output_embeddings().weight, out)
+
+
+def typed_rows(tok, lines):
+    from datasets import Dataset
+
+    return Dataset.from_dict({"input_ids": [tok(line, add_special_tokens=False)["input_ids"] for line in lines]})
+
+
+def test_byte_tokens_no_training_row_holds_take_the_mean_embedding_of_those_it_does(tok):
+    model = build_model(ModelArguments(n_layer=1, n_embd=32, n_head=2), tok, seed=0)
+    before = model.get_input_embeddings().weight.detach().clone()
+    # 가: EA B0 80, 나: EB 82 98, é: C3 A9; the digits and commas are tokens of their own, not bytes
+    counts = token_counts(typed_rows(tok, ["8000", "가나", "1,é,3"]), len(tok))
+    seen = tok.convert_tokens_to_ids([f"<0x{b:02X}>" for b in (0x80, 0x82, 0x98, 0xA9, 0xB0, 0xC3, 0xEA, 0xEB)])
+
+    filled = fill_unseen_byte_embeddings(model, tok, counts)
+
+    assert len(filled) == 256 - 8 and filled[:2] == ["<0x00>", "<0x01>"] and "<0xEA>" not in filled
+    after = model.get_input_embeddings().weight
+    ids = tok.convert_tokens_to_ids(filled)
+    assert torch.allclose(after[ids], before[seen].mean(0).expand(len(ids), -1))
+    untouched = [i for i in range(len(tok)) if i not in set(ids)]
+    assert torch.equal(after[untouched], before[untouched])
+
+
+def test_with_every_byte_token_typed_nothing_is_filled(tok):
+    model = build_model(ModelArguments(n_layer=1, n_embd=32, n_head=2), tok, seed=0)
+    before = model.get_input_embeddings().weight.detach().clone()
+    assert fill_unseen_byte_embeddings(model, tok, np.ones(len(tok), dtype=int)) == []
+    assert torch.equal(model.get_input_embeddings().weight, before)
+
+
+def test_a_token_count_counts_every_id_of_a_tokenized_split(tok, data):
+    tokenized = data[1]["train"]
+    counts = token_counts(tokenized, len(tok))
+    assert len(counts) == len(tok) and counts.sum() == sum(len(ids) for ids in tokenized["input_ids"])
+    assert counts[tok.eos_token_id] == len(tokenized)  # one EOS a row
 
 
 # ---------------------------------------------------------------- learning rate over wall time
