@@ -210,7 +210,7 @@ def parse_args(argv):
         parser.error("--curriculum_by_budget needs --max_train_minutes or --max_steps (the budget it spans)")
     if not 0 <= parsed[0].curriculum_mix <= 1:
         parser.error(f"--curriculum_mix must be a fraction in 0..1, got {parsed[0].curriculum_mix}")
-    for name in ("hit_weight", "bonus_weight"):
+    for name in ("hit_weight", "bonus_weight", "error_weight"):
         if getattr(parsed[4], name) <= 0:
             parser.error(f"--{name} must be positive, got {getattr(parsed[4], name)}")
     if problems := config_problems(parsed[2]):

@@ -63,6 +63,12 @@ class LossArguments:
                           "match lines' draw blocks is weighed too (copies of the line above). 4 moved seeds "
                           "0 / 5 by -34.6 / +21.4 points: not a default (BENCHMARKS.md, session 14)"},
     )
+    error_weight: float = field(
+        default=1.0,
+        metadata={"help": "factor on the weight of the [ERROR] messages (transcript format): the program's answer to "
+                          "a bad line, one token after a quarter of the sessions' typed lines at most, and the "
+                          "largest first wrong line of session 23's runs (a junk amount accepted, a duplicate missed)"},
+    )
 
     def by_kind_id(self) -> torch.Tensor:
         """A lookup table kind id -> weight (typed input: 0)."""
@@ -74,11 +80,12 @@ class LossArguments:
         return table
 
     def by_token_id(self, tokenizer) -> torch.Tensor | None:
-        """A lookup table token id -> factor (1 but for the hit flags and the restated bonus), or None when
-        it is all ones (`hit_weight` and `bonus_weight` 1, or a tokenizer without those tokens: the seed format)."""
+        """A lookup table token id -> factor (1 but for the hit flags, the restated bonus and the error messages),
+        or None when it is all ones (those weights 1, or a tokenizer without those tokens: the seed format)."""
         vocab = tokenizer.get_vocab()
         factors = [(transcript.flag_tokens((transcript.HIT, transcript.BONUS_HIT)), self.hit_weight),
-                   ([transcript.bonus_token(n) for n in rules.NUMBERS], self.bonus_weight)]
+                   ([transcript.bonus_token(n) for n in rules.NUMBERS], self.bonus_weight),
+                   (list(rules.Msg.ERRORS), self.error_weight)]
         factors = [([vocab[t] for t in tokens if t in vocab], factor) for tokens, factor in factors]
         if all(factor == 1.0 or not ids for ids, factor in factors):
             return None

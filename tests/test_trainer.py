@@ -187,6 +187,7 @@ def test_collator_weights_by_kind_and_pads_with_zero_weight():
 @pytest.mark.parametrize("flag, tokens", [
     ("hit_weight", [f"<{kind}{n}>" for kind in "o+" for n in rules.NUMBERS]),  # the hit flags
     ("bonus_weight", [f"<b{n}>" for n in rules.NUMBERS]),  # the restated bonus
+    ("error_weight", list(rules.Msg.ERRORS)),  # the program's answers to bad lines
 ])
 def test_a_token_weight_multiplies_only_its_tokens(flag, tokens, tok, data):
     _, tokenized = data
