@@ -171,7 +171,8 @@ def test_purchase_rows_are_typed_with_variants_and_bad_inputs_like_sessions(purc
     typed = [row["lines"][-1] for row in purchase_rows]
     # half are variants, and about a third of those come out plain (no zeros and no spaces drawn)
     assert 0.25 < sum(line != str(row["money"]) for line, row in zip(typed, purchase_rows)) / len(typed) < 0.45
-    assert 0.15 < sum(n > 0 for n in purchase_rows["n_bad_inputs"]) / len(purchase_rows) < 0.35
+    bad_share = sum(n > 0 for n in purchase_rows["n_bad_inputs"]) / len(purchase_rows)
+    assert abs(bad_share - DataConfig().bad_input_share) < 0.1
 
 
 def test_a_tail_row_is_the_end_of_a_session_after_its_count_line(tail_rows):
