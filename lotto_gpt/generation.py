@@ -66,7 +66,7 @@ from . import rules
 from .formats import get_format
 from .formats import seed as seed_fmt
 from .formats import transcript
-from .integrity import ModelFileError, check_model_dir  # noqa: F401 (ModelFileError: re-exported)
+from .integrity import check_model_dir
 from .judge import console_stdout
 from .tokenizer import first_number_tokens, next_number_tokens
 
