@@ -13,13 +13,12 @@ training row holds take the mean embedding of those that do (`fill_unseen_byte_e
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import torch
 from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, PreTrainedModel
 
-from .tokenizer import FUSED_AFFIXES
+from .tokenizer import BYTE_TOKENS, FUSED_AFFIXES
 
 
 @dataclass
@@ -112,9 +111,6 @@ def init_number_families(model: PreTrainedModel, tokenizer, shift_scale: float =
     return done
 
 
-BYTE_TOKEN = re.compile(r"<0x[0-9A-F]{2}>")  # `byte_fallback`'s tokens: a character outside the vocabulary
-
-
 def fill_unseen_byte_embeddings(model: PreTrainedModel, tokenizer, token_counts) -> list[str]:
     """Give the byte tokens that occur nowhere in the training data (`token_counts[id] == 0`) the mean input
     embedding of the byte tokens that do; returns the filled tokens (none for a tokenizer without byte tokens).
@@ -128,7 +124,7 @@ def fill_unseen_byte_embeddings(model: PreTrainedModel, tokenizer, token_counts)
     lead of a 2- or 3-byte character, measured no better: BENCHMARKS.md, session 24.) Only byte tokens: a work
     token never trained (`<t99>` in a small-money run) is written by the model, not read from the user."""
     vocab = tokenizer.get_vocab()
-    byte_ids = sorted(i for token, i in vocab.items() if BYTE_TOKEN.fullmatch(token))
+    byte_ids = [vocab[token] for token in BYTE_TOKENS if token in vocab]
     seen = [i for i in byte_ids if token_counts[i] > 0]
     unseen = [i for i in byte_ids if token_counts[i] == 0]
     if not seen or not unseen:

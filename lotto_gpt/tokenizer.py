@@ -38,6 +38,8 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_token
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 BOS, EOS, PAD = "<s>", "</s>", "<pad>"
+# `byte_fallback`'s names for the UTF-8 bytes of a character that is not in the vocabulary
+BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 GPT2_EOS = "<|endoftext|>"
 # a 1-2 digit run not touching another digit or a decimal point, with what BPE merges into it
 # for 1..45: the "[" before it, the ", " before it inside a ticket line (that is, followed by
@@ -131,7 +133,7 @@ def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False, typed_fus
     `lotto_fused` variant (a typed number and its separators as one token); `thousands`: the
     `lotto_thousands` variant (a typed amount is its count of thousands, then `000`)."""
     vocab: dict[str, int] = {}
-    for token in [PAD, BOS, EOS] + [f"<0x{b:02X}>" for b in range(256)]:
+    for token in [PAD, BOS, EOS] + BYTE_TOKENS:
         vocab[token] = len(vocab)
     for char in ["\n"] + [chr(c) for c in range(32, 127)]:
         vocab.setdefault(char, len(vocab))
