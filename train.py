@@ -28,10 +28,10 @@ from transformers import (
     TrainingArguments,
 )
 
-from lotto_gpt.data import (BUILD_INFO, DATA_VERSION, DataConfig, build_dataset_dict, build_info, config_problems,
+from lotto_gpt.data import (BUILD_INFO, DataConfig, build_dataset_dict, build_info, check_data_version, config_problems,
                             token_counts, tokenize_rows)
 from lotto_gpt.formats import get_format
-from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, DatasetFileError, check_checkpoint_dir,
+from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, check_checkpoint_dir,
                                  check_dataset_dir)
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters, fill_unseen_byte_embeddings
 from lotto_gpt.tokenizer import LOTTO_KINDS, build_tokenizer
@@ -245,29 +245,6 @@ def load_or_build_data(data_args: DataArguments, data_cfg: DataConfig, training_
     check_dataset_dir(path)
     check_data_version(path, data_cfg)
     return load_from_disk(path)
-
-
-def check_data_version(path: str, data_cfg: DataConfig | None = None) -> None:
-    """A dataset built by an older version of the data code (another text format), or with other
-    data flags than this run asks for, is refused: training on it would silently learn other data."""
-    info_path = os.path.join(path, BUILD_INFO)
-    if not os.path.exists(info_path):
-        return
-    with open(info_path) as f:
-        info = json.load(f)
-    built = info.get("data_version")
-    if built != DATA_VERSION:
-        raise DatasetFileError(info_path, f"built with data version {built}, this code writes version "
-                               f"{DATA_VERSION}; rebuild it: python data_scripts/build_dataset.py "
-                               f"--output_dir {path} --overwrite")
-    if data_cfg is None:
-        return
-    # a flag newer than the folder's build_info was built at its default
-    built_with = {**asdict(DataConfig()), **info.get("config", {})}
-    differ = [f"--{k} {built_with[k]} (this run asks {v})" for k, v in asdict(data_cfg).items() if built_with[k] != v]
-    if differ:
-        raise DatasetFileError(info_path, f"built with {', '.join(differ)}; pass another --dataset_dir "
-                               f"for these flags, or rebuild it with them")
 
 
 def main(argv=None):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
 import string
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from . import rules
 from .formats import FORMAT_NAMES, Kind, Segment, get_format
+from .integrity import DatasetFileError
 from .rules import RANK_KEYS, NUMBERS, Msg, Run, Stage
 
 FORCEABLE_RANKS = ("3", "4", "5", "5b", "6")
@@ -121,7 +123,8 @@ class DataConfig:
         metadata={"help": "share of the bad winning and bonus lines of training sessions that are duplicates (a "
                           "number typed twice, anywhere in the line; a winning number as the bonus). The bad-line "
                           "generators that eval.py also draws from hold about 1 in 10 (v9 trained those alone, and "
-                          "no run caught a duplicate: BENCHMARKS.md, session 17)"},
+                          "no run caught a duplicate: BENCHMARKS.md, session 17). 0.5 taught no run the winning "
+                          "line's check and cost the other bad input (session 25)"},
     )
     work_lines: bool = field(
         default=True,
@@ -582,6 +585,29 @@ def build_info(dataset_dict, seed: int, cfg: DataConfig, **extra) -> dict:
         "data_version": DATA_VERSION, "seed": seed, "sizes": {split: len(ds) for split, ds in dataset_dict.items()},
         "config": asdict(cfg), "fingerprints": {split: ds._fingerprint for split, ds in dataset_dict.items()}, **extra,
     }
+
+
+def check_data_version(path: str, data_cfg: DataConfig | None = None) -> None:
+    """A dataset built by an older version of the data code (another text format), or with other
+    data flags than this run asks for, is refused: training on it would silently learn other data."""
+    info_path = os.path.join(path, BUILD_INFO)
+    if not os.path.exists(info_path):
+        return
+    with open(info_path) as f:
+        info = json.load(f)
+    built = info.get("data_version")
+    if built != DATA_VERSION:
+        raise DatasetFileError(info_path, f"built with data version {built}, this code writes version "
+                               f"{DATA_VERSION}; rebuild it: python data_scripts/build_dataset.py "
+                               f"--output_dir {path} --overwrite")
+    if data_cfg is None:
+        return
+    # a flag newer than the folder's build_info was built at its default
+    built_with = {**asdict(DataConfig()), **info.get("config", {})}
+    differ = [f"--{k} {built_with[k]} (this run asks {v})" for k, v in asdict(data_cfg).items() if built_with[k] != v]
+    if differ:
+        raise DatasetFileError(info_path, f"built with {', '.join(differ)}; pass another --dataset_dir "
+                               f"for these flags, or rebuild it with them")
 
 
 def build_dataset_dict(sizes: dict[str, int], seed: int, cfg: DataConfig, num_proc: int | None = None):

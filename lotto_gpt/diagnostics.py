@@ -20,8 +20,9 @@ from collections import Counter
 import torch
 
 from . import rules
-from .data import KIND_IDS, run_to_row, tokenize_rows
+from .data import KIND_IDS, check_data_version, run_to_row, tokenize_rows
 from .formats import Kind, join, transcript
+from .integrity import CorruptFileError, check_dataset_dir
 
 _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 _DRAW_TOKEN = re.compile(r"<[db]\d+>")
@@ -265,7 +266,15 @@ def main(argv=None):
             p.error(f"--counts: {args.model} was not trained on the transcript format")
         print(json.dumps(ticket_counts(model, tokenizer), indent=1, ensure_ascii=False))
         return
-    ds = load_from_disk(args.dataset_dir)[args.split]
+    try:  # another version's rows (another text format) would be scored as the model's errors
+        check_dataset_dir(args.dataset_dir)
+        check_data_version(args.dataset_dir)
+    except CorruptFileError as exc:
+        p.error(f"--dataset_dir {args.dataset_dir}: {exc}")
+    ds = load_from_disk(args.dataset_dir)
+    if args.split not in ds:
+        p.error(f"--split {args.split}: {args.dataset_dir} has {', '.join(ds)}")
+    ds = ds[args.split]
     rows = ds.select(range(min(args.rows, len(ds))))[:]
     report = token_errors(model, tokenizer, rows)
     print(json.dumps(report, indent=1))

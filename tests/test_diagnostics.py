@@ -183,3 +183,15 @@ def test_a_wrong_flag_on_an_accepted_bonus_line_is_a_bonus_line_error():
     assert line_kind("<d1><d2><d3><d4><d5><d6><b7><+7>", "<in>7") == "bonus line"
     assert line_kind("<d1><d2><d3><d4><d5><d6><b7><o7>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.", "<in>7") \
         == "duplicate check"
+
+
+def test_a_dataset_of_another_data_version_is_a_usage_error_not_scored(tmp_path, capsys):
+    from conftest import save_tiny_model
+    from datasets import Dataset, DatasetDict
+    save_tiny_model(tmp_path / "model")
+    DatasetDict({"validation": Dataset.from_dict({"text": ["x"]})}).save_to_disk(str(tmp_path / "data"))
+    (tmp_path / "data" / "build_info.json").write_text('{"data_version": 1}')
+    with pytest.raises(SystemExit) as exc:
+        main(["--model", str(tmp_path / "model"), "--dataset_dir", str(tmp_path / "data")])
+    assert exc.value.code == 2
+    assert "built with data version 1" in capsys.readouterr().err

@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from lotto_gpt import cli, rules
+from lotto_gpt.data import DATA_VERSION, check_data_version
 from lotto_gpt.integrity import CheckpointFileError, CorruptFileError, DatasetFileError, ModelFileError
 from lotto_gpt.rules import Msg
 
@@ -417,7 +418,7 @@ def test_dataset_of_an_older_data_version_is_refused_with_the_rebuild_command(tr
 
     folder = tmp_path / "transcript"
     shutil.copytree(saved_dataset, folder)
-    (folder / "build_info.json").write_text(json.dumps({"data_version": train_script.DATA_VERSION - 1}))
+    (folder / "build_info.json").write_text(json.dumps({"data_version": DATA_VERSION - 1}))
     before = _snapshot(folder)
     argv = ["--dataset_dir", str(folder), "--output_dir", str(tmp_path / "out"), "--max_steps", "1",
             "--report_to", "none", "--use_cpu"]
@@ -435,7 +436,7 @@ def test_dataset_built_with_other_data_flags_is_refused_naming_them(train_script
     folder = tmp_path / "transcript"
     shutil.copytree(saved_dataset, folder)
     config = asdict(train_script.DataConfig(variant_share=0.2))
-    (folder / "build_info.json").write_text(json.dumps({"data_version": train_script.DATA_VERSION, "config": config}))
+    (folder / "build_info.json").write_text(json.dumps({"data_version": DATA_VERSION, "config": config}))
     before = _snapshot(folder)
     argv = ["--dataset_dir", str(folder), "--output_dir", str(tmp_path / "out"), "--max_steps", "1",
             "--report_to", "none", "--use_cpu"]
@@ -450,10 +451,10 @@ def test_a_flag_newer_than_the_dataset_counts_as_its_default(train_script, tmp_p
 
     config = asdict(train_script.DataConfig())
     del config["work_lines"]
-    (tmp_path / "build_info.json").write_text(json.dumps({"data_version": train_script.DATA_VERSION, "config": config}))
-    train_script.check_data_version(str(tmp_path), train_script.DataConfig())  # no error
+    (tmp_path / "build_info.json").write_text(json.dumps({"data_version": DATA_VERSION, "config": config}))
+    check_data_version(str(tmp_path), train_script.DataConfig())  # no error
     with pytest.raises(DatasetFileError, match="--work_lines True"):
-        train_script.check_data_version(str(tmp_path), train_script.DataConfig(work_lines=False))
+        check_data_version(str(tmp_path), train_script.DataConfig(work_lines=False))
 
 
 @pytest.fixture(scope="module")

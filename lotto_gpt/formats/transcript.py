@@ -44,7 +44,9 @@ Why each work line (every step is a small local computation):
   14.8% after 9,000: BENCHMARKS.md, runs H3 and H4).
 - a duplicate winning number is found on such a restated line: the typed numbers up to the first
   repeat (each token asks "did I just write this one?" of the few before it), the `[ERROR]` line
-  following on the same line.
+  following on the same line. (Asking each number first in a family of its own, `<u3>` before
+  `<d3>`, made the check a lookup like the bonus's, but the copies around it, at two tokens a number,
+  broke: BENCHMARKS.md, session 25.)
 - the bonus line is the draw block, then the typed bonus's flag as a match line would write it:
   `<+7>` (the bonus) accepts it, `<o3>` (a winning number) is the duplicate, its `[ERROR]` after it.
   The decision is then the flag, which every match line trains six times (data v10; v9 wrote the
@@ -69,7 +71,9 @@ Why each work line (every step is a small local computation):
   running tally of that rank, so each statistics count is a copy of the last tally.
 - the rate in tenths of a percent is (prize + n // 2) // n: the dividend is written as
   12 digits, each followed by its quotient digit and the remainder, so every step reads only
-  the previous remainder, the digit and the divisor `<nK>`.
+  the previous remainder, the digit and the divisor `<nK>`. (Quotient tokens that name their
+  power of ten, `<q6p2>`, so that the rate line could read each digit by its place, left the
+  rate's misses where they were: BENCHMARKS.md, session 25.)
 """
 from __future__ import annotations
 
@@ -277,7 +281,7 @@ def prompt(run: Run) -> str:
 
 # ---------------------------------------------------------------- parser
 
-_WORK_TOKEN = re.compile(r"<(?:t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|[ox+]\d+)>")
+_WORK_TOKEN = re.compile(r"<(?:t\d+|[db]\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|[ox+]\d+)>")
 _TICKET_LINE = re.compile(r"<t\d+>(\[[^<]*)")  # a ticket line; a match line starts with <d..>
 _DUPLICATE_FOUND = re.compile(r"(?:<[db]\d+>)+(?:<o\d+>)?(\[ERROR\].*)")
 _NUMBER_LIST = re.compile(r"\[(\d+(?:, \d+)*)\]")
