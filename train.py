@@ -20,7 +20,6 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import torch
-from datasets import load_from_disk
 from transformers import (
     AutoTokenizer,
     GenerationConfig,
@@ -28,7 +27,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from lotto_gpt.data import (BUILD_INFO, DataConfig, build_dataset_dict, build_info, check_data_version, config_problems,
+from lotto_gpt.data import (BUILD_INFO, DataConfig, build_dataset_dict, build_info, config_problems, load_built_dataset,
                             token_counts, tokenize_rows)
 from lotto_gpt.formats import get_format
 from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, check_checkpoint_dir,
@@ -242,9 +241,7 @@ def load_or_build_data(data_args: DataArguments, data_cfg: DataConfig, training_
                 built.save_to_disk(path)
                 with open(os.path.join(path, BUILD_INFO), "w") as f:
                     json.dump(build_info(built, data_args.data_build_seed, data_cfg), f, indent=2)
-    check_dataset_dir(path)
-    check_data_version(path, data_cfg)
-    return load_from_disk(path)
+    return load_built_dataset(path, data_cfg)
 
 
 def main(argv=None):

@@ -18,6 +18,7 @@ import argparse
 import json
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -36,9 +37,9 @@ def greedy_after(model, tokenizer, text: str) -> str:
         return tokenizer.convert_ids_to_tokens([int(model(ids).logits[0, -1].argmax())])[0]
 
 
-def winning_probe(model, tokenizer, seed: int = 1) -> dict:
-    """Repeat position (2..6) -> [caught, asked]."""
-    rng, found = random.Random(seed), {}
+def winning_probe(model, tokenizer, seed: int = 1):
+    """(repeat position 2..6, caught) per probe line."""
+    rng = random.Random(seed)
     for trial in range(PROBES):
         numbers = rng.sample(rules.NUMBERS, 5)
         repeat = trial % 5 + 1  # the repeat's index: the 2nd..6th typed number
@@ -46,16 +47,12 @@ def winning_probe(model, tokenizer, seed: int = 1) -> dict:
         run = rules.play(["5000", ",".join(map(str, numbers)), "1,2,3,4,5,6", "7"], seed=trial)
         text = join(transcript.encode(run))
         cut = text.index(rules.Msg.WINNING_DUPLICATE)
-        hit = greedy_after(model, tokenizer, text[:cut]) == rules.Msg.WINNING_DUPLICATE
-        found.setdefault(repeat + 1, [0, 0])
-        found[repeat + 1][0] += hit
-        found[repeat + 1][1] += 1
-    return found
+        yield repeat + 1, greedy_after(model, tokenizer, text[:cut]) == rules.Msg.WINNING_DUPLICATE
 
 
-def bonus_probe(model, tokenizer, seed: int = 2) -> dict:
-    """Place (1..6) of the winning number typed as the bonus -> [flagged, asked]."""
-    rng, found = random.Random(seed), {}
+def bonus_probe(model, tokenizer, seed: int = 2):
+    """(place 1..6 of the winning number typed as the bonus, flagged) per probe line."""
+    rng = random.Random(seed)
     for trial in range(PROBES):
         winning = rng.sample(rules.NUMBERS, 6)
         place = trial % 6
@@ -64,12 +61,9 @@ def bonus_probe(model, tokenizer, seed: int = 2) -> dict:
         run = rules.play(["5000", ",".join(map(str, winning)), str(bonus), str(valid)], seed=trial)
         text = join(transcript.encode(run))
         asked = transcript.draw_line(winning) + transcript.bonus_token(bonus)
-        cut = text.index(asked + transcript.flag(bonus, winning, valid)) + len(asked)
-        hit = greedy_after(model, tokenizer, text[:cut]) == transcript.flag_token(transcript.HIT, bonus)
-        found.setdefault(place + 1, [0, 0])
-        found[place + 1][0] += hit
-        found[place + 1][1] += 1
-    return found
+        drawn = transcript.flag_token(transcript.HIT, bonus)
+        cut = text.index(asked + drawn) + len(asked)
+        yield place + 1, greedy_after(model, tokenizer, text[:cut]) == drawn
 
 
 def main(argv=None):
@@ -80,9 +74,12 @@ def main(argv=None):
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     report = {}
     for name, probe in (("winning", winning_probe), ("bonus", bonus_probe)):
-        found = probe(model, tokenizer)
-        report[name] = {"caught": sum(c for c, _ in found.values()), "asked": PROBES,
-                        "by_place": {k: f"{c}/{n}" for k, (c, n) in sorted(found.items())}}
+        caught, asked = Counter(), Counter()
+        for place, hit in probe(model, tokenizer):
+            caught[place] += hit
+            asked[place] += 1
+        report[name] = {"caught": sum(caught.values()), "asked": PROBES,
+                        "by_place": {k: f"{caught[k]}/{asked[k]}" for k in sorted(asked)}}
     print(json.dumps(report, indent=1))
 
 

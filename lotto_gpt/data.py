@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from . import rules
 from .formats import FORMAT_NAMES, Kind, Segment, get_format
-from .integrity import DatasetFileError
+from .integrity import DatasetFileError, check_dataset_dir
 from .rules import RANK_KEYS, NUMBERS, Msg, Run, Stage
 
 FORCEABLE_RANKS = ("3", "4", "5", "5b", "6")
@@ -608,6 +608,16 @@ def check_data_version(path: str, data_cfg: DataConfig | None = None) -> None:
     if differ:
         raise DatasetFileError(info_path, f"built with {', '.join(differ)}; pass another --dataset_dir "
                                f"for these flags, or rebuild it with them")
+
+
+def load_built_dataset(path: str, data_cfg: DataConfig | None = None):
+    """The `DatasetDict` saved at `path`, after its files (`check_dataset_dir`) and its data version and flags
+    (`check_data_version`) are checked: a damaged folder or another version's rows raise DatasetFileError."""
+    from datasets import load_from_disk
+
+    check_dataset_dir(path)
+    check_data_version(path, data_cfg)
+    return load_from_disk(path)
 
 
 def build_dataset_dict(sizes: dict[str, int], seed: int, cfg: DataConfig, num_proc: int | None = None):

@@ -20,9 +20,9 @@ from collections import Counter
 import torch
 
 from . import rules
-from .data import KIND_IDS, check_data_version, run_to_row, tokenize_rows
+from .data import KIND_IDS, load_built_dataset, run_to_row, tokenize_rows
 from .formats import Kind, join, transcript
-from .integrity import CorruptFileError, check_dataset_dir
+from .integrity import CorruptFileError
 
 _KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 _DRAW_TOKEN = re.compile(r"<[db]\d+>")
@@ -235,7 +235,6 @@ def first_wrong_lines(records, work: bool = True) -> Counter:
 
 
 def main(argv=None):
-    from datasets import load_from_disk
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -267,11 +266,9 @@ def main(argv=None):
         print(json.dumps(ticket_counts(model, tokenizer), indent=1, ensure_ascii=False))
         return
     try:  # another version's rows (another text format) would be scored as the model's errors
-        check_dataset_dir(args.dataset_dir)
-        check_data_version(args.dataset_dir)
+        ds = load_built_dataset(args.dataset_dir)
     except CorruptFileError as exc:
         p.error(f"--dataset_dir {args.dataset_dir}: {exc}")
-    ds = load_from_disk(args.dataset_dir)
     if args.split not in ds:
         p.error(f"--split {args.split}: {args.dataset_dir} has {', '.join(ds)}")
     ds = ds[args.split]

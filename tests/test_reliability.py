@@ -397,9 +397,11 @@ def test_corrupt_dataset_file_is_named_and_nothing_is_built_over_it(train_script
                                                                     case, fault, culprit, problem):
     import shutil
 
+    from datasets import load_from_disk
+
     folder = tmp_path / "transcript"
     shutil.copytree(saved_dataset, folder)
-    train_script.load_from_disk(str(folder))  # the intact copy loads
+    load_from_disk(str(folder))  # the intact copy loads
     for cache in folder.rglob("cache-*.arrow"):
         cache.unlink()
     fault(folder)

@@ -281,7 +281,7 @@ def prompt(run: Run) -> str:
 
 # ---------------------------------------------------------------- parser
 
-_WORK_TOKEN = re.compile(r"<(?:t\d+|[db]\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|[ox+]\d+)>")
+_WORK_TOKEN = re.compile(r"<(?:t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|[ox+]\d+)>")
 _TICKET_LINE = re.compile(r"<t\d+>(\[[^<]*)")  # a ticket line; a match line starts with <d..>
 _DUPLICATE_FOUND = re.compile(r"(?:<[db]\d+>)+(?:<o\d+>)?(\[ERROR\].*)")
 _NUMBER_LIST = re.compile(r"\[(\d+(?:, \d+)*)\]")
