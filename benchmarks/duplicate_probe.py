@@ -3,10 +3,14 @@
     python benchmarks/duplicate_probe.py --model outputs/cpu
 
 - winning: 120 typed winning lines with one number typed twice (the repeat at the 2nd..6th number, the
-  first copy anywhere before it); the model reads the session up to where the format writes the
-  duplicate's `[ERROR]` (after the restated repeat) and its greedy next token is scored;
+  first copy anywhere before it); the model reads the session up to the restated numbers before the
+  repeat and is scored teacher-forced on the rest of that line (the repeat's token(s) and the `[ERROR]`
+  message: `transcript.duplicate_work`), so formats that write the repeat differently score the same span;
 - bonus: 120 bonuses equal to one of the winning numbers (20 at each of the six places); scored: the
-  greedy token after the bonus token is its drawn flag `<oX>` (`transcript.bonus_check`).
+  greedy token after the bonus token is its drawn flag `<oX>` (`transcript.bonus_check`);
+- and the false alarms, 120 of each kind of valid line: a winning line of six different numbers (scored
+  teacher-forced over its whole restated line: every number written, no error) and a bonus that is not a
+  winning number (its flag `<+X>` after the bonus token).
 
 Whole sessions show only a few duplicates (4 winning and 7 bonus lines in eval.py's 500 small sessions);
 this asks each check 120 times. The sessions are the format's own encoding, so the probe follows the
@@ -31,10 +35,13 @@ from lotto_gpt.formats import join, transcript  # noqa: E402
 PROBES = 120
 
 
-def greedy_after(model, tokenizer, text: str) -> str:
-    ids = tokenizer(text, return_tensors="pt")["input_ids"]
+def greedy_right(model, tokenizer, text: str, start: int) -> bool:
+    """Whether the greedy next token is the text's own at every token from `text[start:]` on (teacher forcing)."""
+    enc = tokenizer(text, return_offsets_mapping=True, return_tensors="pt")
+    ids, offsets = enc["input_ids"][0], enc["offset_mapping"][0].tolist()
     with torch.no_grad():
-        return tokenizer.convert_ids_to_tokens([int(model(ids).logits[0, -1].argmax())])[0]
+        predicted = model(enc["input_ids"]).logits[0].argmax(-1)
+    return all(int(predicted[i - 1]) == int(ids[i]) for i, (begin, _) in enumerate(offsets) if i and begin >= start)
 
 
 def winning_probe(model, tokenizer, seed: int = 1):
@@ -44,10 +51,13 @@ def winning_probe(model, tokenizer, seed: int = 1):
         numbers = rng.sample(rules.NUMBERS, 5)
         repeat = trial % 5 + 1  # the repeat's index: the 2nd..6th typed number
         numbers.insert(repeat, numbers[rng.randrange(repeat)])
-        run = rules.play(["5000", ",".join(map(str, numbers)), "1,2,3,4,5,6", "7"], seed=trial)
+        typed = ",".join(map(str, numbers))
+        run = rules.play(["5000", typed, "1,2,3,4,5,6", "7"], seed=trial)
         text = join(transcript.encode(run))
-        cut = text.index(rules.Msg.WINNING_DUPLICATE)
-        yield repeat + 1, greedy_after(model, tokenizer, text[:cut]) == rules.Msg.WINNING_DUPLICATE
+        end = text.index(rules.Msg.WINNING_DUPLICATE) + len(rules.Msg.WINNING_DUPLICATE)
+        start = text.index(f"{transcript.IN}{typed}\n") + len(f"{transcript.IN}{typed}\n")
+        start += len(transcript.draw_line(numbers[:repeat]))  # the numbers before the repeat, as read
+        yield repeat + 1, greedy_right(model, tokenizer, text[:end], start)
 
 
 def bonus_probe(model, tokenizer, seed: int = 2):
@@ -63,7 +73,29 @@ def bonus_probe(model, tokenizer, seed: int = 2):
         asked = transcript.draw_line(winning) + transcript.bonus_token(bonus)
         drawn = transcript.flag_token(transcript.HIT, bonus)
         cut = text.index(asked + drawn) + len(asked)
-        yield place + 1, greedy_after(model, tokenizer, text[:cut]) == drawn
+        yield place + 1, greedy_right(model, tokenizer, text[:cut + len(drawn)], cut)
+
+
+def valid_winning_probe(model, tokenizer, seed: int = 3):
+    """(None, restated without an error) per valid winning line."""
+    rng = random.Random(seed)
+    for trial in range(PROBES):
+        typed = ",".join(map(str, rng.sample(rules.NUMBERS, 6)))
+        text = join(transcript.encode(rules.play(["5000", typed, "7"], seed=trial)))
+        start = text.index(f"{transcript.IN}{typed}\n") + len(f"{transcript.IN}{typed}\n")
+        yield None, greedy_right(model, tokenizer, text[:text.index("\n", start) + 1], start)
+
+
+def valid_bonus_probe(model, tokenizer, seed: int = 4):
+    """(None, accepted) per bonus that is not a winning number."""
+    rng = random.Random(seed)
+    for trial in range(PROBES):
+        winning = rng.sample(rules.NUMBERS, 6)
+        bonus = rng.choice([n for n in rules.NUMBERS if n not in winning])
+        text = join(transcript.encode(rules.play(["5000", ",".join(map(str, winning)), str(bonus)], seed=trial)))
+        asked = transcript.draw_line(winning) + transcript.bonus_token(bonus)
+        cut = text.index(asked) + len(asked)
+        yield None, greedy_right(model, tokenizer, text[:cut + len(transcript.flag_token(transcript.BONUS_HIT, bonus))], cut)
 
 
 def main(argv=None):
@@ -73,13 +105,16 @@ def main(argv=None):
     model = AutoModelForCausalLM.from_pretrained(args.model).eval()
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     report = {}
-    for name, probe in (("winning", winning_probe), ("bonus", bonus_probe)):
+    probes = (("winning", winning_probe), ("bonus", bonus_probe),
+              ("valid winning", valid_winning_probe), ("valid bonus", valid_bonus_probe))
+    for name, probe in probes:
         caught, asked = Counter(), Counter()
         for place, hit in probe(model, tokenizer):
             caught[place] += hit
             asked[place] += 1
-        report[name] = {"caught": sum(caught.values()), "asked": PROBES,
-                        "by_place": {k: f"{caught[k]}/{asked[k]}" for k in sorted(asked)}}
+        report[name] = {"right": sum(caught.values()), "asked": PROBES}
+        if None not in asked:
+            report[name]["by_place"] = {k: f"{caught[k]}/{asked[k]}" for k in sorted(asked)}
     print(json.dumps(report, indent=1))
 
 
