@@ -3,9 +3,9 @@
     python benchmarks/duplicate_probe.py --model outputs/cpu
 
 - winning: 120 typed winning lines with one number typed twice (the repeat at the 2nd..6th number, the
-  first copy anywhere before it); the model reads the session up to the restated numbers before the
-  repeat and is scored teacher-forced on the rest of that line (the repeat's token(s) and the `[ERROR]`
-  message: `transcript.duplicate_work`), so formats that write the repeat differently score the same span;
+  first copy anywhere before it); the model reads the session up to the typed line and is scored
+  teacher-forced on the whole work line after it, through the `[ERROR]` message (`transcript.duplicate_work`:
+  the numbers restated, the repeat's token(s), the error), so every format's check scores the same span;
 - bonus: 120 bonuses equal to one of the winning numbers (20 at each of the six places); scored: the
   greedy token after the bonus token is its drawn flag `<oX>` (`transcript.bonus_check`);
 - and the false alarms, 120 of each kind of valid line: a winning line of six different numbers (scored
@@ -56,7 +56,6 @@ def winning_probe(model, tokenizer, seed: int = 1):
         text = join(transcript.encode(run))
         end = text.index(rules.Msg.WINNING_DUPLICATE) + len(rules.Msg.WINNING_DUPLICATE)
         start = text.index(f"{transcript.IN}{typed}\n") + len(f"{transcript.IN}{typed}\n")
-        start += len(transcript.draw_line(numbers[:repeat]))  # the numbers before the repeat, as read
         yield repeat + 1, greedy_right(model, tokenizer, text[:end], start)
 
 
@@ -83,7 +82,7 @@ def valid_winning_probe(model, tokenizer, seed: int = 3):
         typed = ",".join(map(str, rng.sample(rules.NUMBERS, 6)))
         text = join(transcript.encode(rules.play(["5000", typed, "7"], seed=trial)))
         start = text.index(f"{transcript.IN}{typed}\n") + len(f"{transcript.IN}{typed}\n")
-        yield None, greedy_right(model, tokenizer, text[:text.index("\n", start) + 1], start)
+        yield None, greedy_right(model, tokenizer, text[:text.index("\n", start) + 1], start)  # its first work line
 
 
 def valid_bonus_probe(model, tokenizer, seed: int = 4):
