@@ -36,8 +36,9 @@ _CATEGORIES = [
     (re.compile(r"<c\d+b?>"), "count"),
     (re.compile(r"<#\d+>"), "tally"),
     (re.compile(r"<n\d+>"), "divisor"),
-    (re.compile(r"<q\d>"), "quotient"),
+    (re.compile(r"<q\dp\d+>"), "quotient"),
     (re.compile(r"<r\d+>"), "remainder"),
+    (re.compile(r"<p\d+>"), "place"),
 ]
 
 

@@ -194,7 +194,7 @@ def parse_winning(line: str) -> tuple[tuple[int, ...] | None, str | None]:
         return None, Msg.WINNING_NOT_NUMBERS
     if len(parts) != NUMBERS_PER_TICKET:
         return None, Msg.WINNING_COUNT
-    numbers = typed_numbers(line)
+    numbers = tuple(int(part) for part in parts)  # typed_numbers(line), from the parts already split
     if any(n not in NUMBERS for n in numbers):
         return None, Msg.NUMBER_RANGE
     if len(set(numbers)) != len(numbers):

@@ -70,10 +70,12 @@ STRIDE_NUMBER = r"(?<![\d.])\d{1,2}(?![\d.])|\d"
 # k-th token of its line however it was spaced or padded (a stride of one, as in "9,37,39"), and no typed
 # token is a ticket-line token (a ticket's `, 37` starts with its comma, a typed `37,` ends with one).
 # The program's amounts and rates keep `lotto`'s digits: a comma that opens thousands groups ending in
-# "." or "원" is not fused ("5,000원", "40,002,100.0%"); a typed "5,000" is `5,` `0` `0` `0`.
+# "." or "원" is not fused ("5,000원", "40,002,100.0%"), nor one that ends its piece (the rate line's
+# "4,<p3>" before a place token; a typed line's piece always ends with its newline); a typed "5,000" is
+# `5,` `0` `0` `0`.
 THOUSANDS_GROUPS = r"\d{3}(?:,\d{3})*[.원]"  # what follows the comma of "5,000원" or "40,002,100.0%"
 FUSED_TYPED_NUMBER = (r"(?: )?(?<![\d.])(?:0{1,2}[1-9]\d?(?![\d.])(?!," + THOUSANDS_GROUPS + r")|[1-9]\d?(?![\d.]))"
-                      r"(?: ?,(?!" + THOUSANDS_GROUPS + r"))?")
+                      r"(?: ?,(?!" + THOUSANDS_GROUPS + r"|\z))?")
 # otherwise leading zeros and the number after them are split as `lotto` splits them ("0" "37")
 FUSED_PATTERN = (TICKET_NUMBER + "|" + FUSED_TYPED_NUMBER + "|" + LEADING_ZEROS
                  + r"|(?<=[^\d.]0|[^\d.]00|\A0|\A00)[1-9]\d?(?![\d.])|\d")

@@ -22,7 +22,7 @@ from datasets import DatasetDict, load_from_disk
 
 from lotto_gpt import data, rules
 from lotto_gpt.data import DIVISION_LINES, DRAW_EPISODES, DataConfig, build_dataset_dict, config_problems, fingerprint
-from lotto_gpt.formats import Kind, get_format
+from lotto_gpt.formats import Kind, get_format, transcript
 
 WHOLE_SESSIONS = {"purchase_share": 0.0, "tail_share": 0.0, "draw_share": 0.0, "division_share": 0.0}  # no row cut short
 
@@ -117,7 +117,7 @@ def test_transcript_rows_match_the_rule_engine(transcript_rows):
         if run.complete:
             seen = [line for line in row["lines"] if rules.check_length(line) is None]
             assert fmt.to_stdout(row["text"]) == rules.console_text(rules.play(seen, tickets=run.tickets))
-            assert rules.rate_line(run.rate_tenths) in row["text"]
+            assert transcript.rate_line(run.rate_tenths) in row["text"]
     assert complete == len(sessions)  # every session runs to its end
 
 
@@ -186,7 +186,7 @@ def test_a_tail_row_is_the_end_of_a_session_after_its_count_line(tail_rows):
         assert row["part"] == "tail" and run.complete
         assert row["text"] == rules.bought_line(run.n_tickets) + "\n" + end
         assert row["segment_kinds"][0] == Kind.INPUT.value and row["segment_lengths"][0] == len(context)
-        assert rules.rate_line(run.rate_tenths) in row["text"]
+        assert transcript.rate_line(run.rate_tenths) in row["text"]
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +305,7 @@ def test_in_a_division_row_the_divisor_and_digits_are_context_and_quotients_and_
             if kind == Kind.INPUT.value:
                 assert re.fullmatch(r"<n\d+>|\d", piece), piece
             else:
-                assert kind == Kind.TAIL.value and re.fullmatch(r"<q\d><r\d+>|\n", piece), piece
+                assert kind == Kind.TAIL.value and re.fullmatch(r"<q\dp\d+><r\d+>|\n", piece), piece
         assert pos == len(row["text"])
 
 
@@ -335,7 +335,7 @@ def test_division_rate_writes_the_rate_line_after_each_division_as_a_target():
         lines = row["text"].splitlines()
         assert lines[:-4] + lines[-4::2] == without["text"].splitlines()  # a line after each division, nothing else
         for line, rate in zip(lines[-4::2], lines[-3::2]):  # the rate of the division's prize and count
-            assert rate == rules.rate_line(rules.rate_tenths(*division_of(line)))
+            assert rate == transcript.rate_line(rules.rate_tenths(*division_of(line)))
         assert row["segment_kinds"][-1] == Kind.TAIL.value and row["text"].endswith("%입니다.\n")
 
 

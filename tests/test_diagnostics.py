@@ -48,7 +48,7 @@ def test_spec_run_tokens_get_their_step(spec_run, lotto_tokenizer):
     assert cats["<d1>"] == cats["<b7>"] == "draw"
     assert cats[flag_token(HIT, 1)] == cats[flag_token(MISS, 8)] == "flag"
     assert cats["<c3>"] == "count" and cats["<#1>"] == "tally"
-    assert cats["<n8>"] == "divisor" and cats["<q6>"] == "quotient" and cats["<r5>"] == "remainder"
+    assert cats["<n8>"] == "divisor" and cats["<q6p2>"] == "quotient" and cats["<r5>"] == "remainder"
 
 
 def test_the_error_after_a_duplicates_draw_tokens_is_the_duplicate_decision(lotto_tokenizer):

@@ -56,8 +56,8 @@ SPEC_TRANSCRIPT = """\
 5개 일치 (1,500,000원) - 0개
 5개 일치, 보너스 볼 일치 (30,000,000원) - 0개
 6개 일치 (2,000,000,000원) - 0개
-<n8>0<q0><r0>0<q0><r0>0<q0><r0>0<q0><r0>0<q0><r0>0<q0><r0>0<q0><r0>0<q0><r0>5<q0><r5>0<q6><r2>0<q2><r4>4<q5><r4>
-총 수익률은 62.5%입니다.
+<n8>0<q0p11><r0>0<q0p10><r0>0<q0p9><r0>0<q0p8><r0>0<q0p7><r0>0<q0p6><r0>0<q0p5><r0>0<q0p4><r0>5<q0p3><r5>0<q6p2><r2>0<q2p1><r4>4<q5p0><r4>
+총 수익률은 <p11><p10><p9><p8><p7><p6><p5><p4><p3><p2>6<p1>2.<p0>5%입니다.
 """
 
 SPEC_SEED = """\
@@ -223,7 +223,7 @@ def test_statistics_division_and_rate_are_tail_and_work_lines_are_work(spec_run)
     segments = transcript.encode(spec_run)
     tail = "".join(s.text for s in segments if s.kind is Kind.TAIL)
     assert tail.startswith("3개 일치 (5,000원) - 1개\n")
-    assert tail.endswith("총 수익률은 62.5%입니다.\n")
+    assert tail.endswith("총 수익률은 <p11><p10><p9><p8><p7><p6><p5><p4><p3><p2>6<p1>2.<p0>5%입니다.\n")
     assert "<n8>" in tail
     work = "".join(s.text for s in segments if s.kind is Kind.WORK)
     assert "<in>1,2,3,4,5,6\n<d1><d2><d3><d4><d5><d6>\n\n" in transcript.to_text(spec_run)
@@ -255,7 +255,7 @@ def test_prompt_of_the_spec_example(spec_run):
 # ================================================================ transcript: work lines
 
 WORK_LINE = re.compile(r"((?:<d\d+>){6}<b\d+>)<t(\d+)>\[(\d+(?:, \d+){5})((?:<[ox+]\d+>){6})<c([0-6])(b?)>(?:<#(\d+)>)?")
-DIVISION_LINE = re.compile(r"<n(\d+)>((?:\d<q\d><r\d+>){12})")
+DIVISION_LINE = re.compile(r"<n(\d+)>((?:\d<q\dp\d+><r\d+>){12})")
 
 
 def work_lines(text: str) -> list[str]:
@@ -329,7 +329,9 @@ def test_division_line_is_a_correct_long_division(many_runs):
         m = found[0]
         n = int(m.group(1))
         assert n == run.n_tickets
-        steps = re.findall(r"(\d)<q(\d)><r(\d+)>", m.group(2))
+        steps = re.findall(r"(\d)<q(\d)p(\d+)><r(\d+)>", m.group(2))
+        assert [int(p) for _, _, p, _ in steps] == list(range(11, -1, -1))  # each quotient digit's power of ten
+        steps = [(d, q, r) for d, q, _, r in steps]
         dividend = "".join(d for d, _, _ in steps)
         assert int(dividend) == run.prize + n // 2 and len(dividend) == 12
         remainder = 0
@@ -340,13 +342,13 @@ def test_division_line_is_a_correct_long_division(many_runs):
         assert int("".join(q for _, q, _ in steps)) == run.rate_tenths
         # the division line comes right before the rate line
         lines = text.split("\n")
-        assert lines[lines.index(m.group(0)) + 1] == rules.rate_line(run.rate_tenths)
+        assert lines[lines.index(m.group(0)) + 1] == transcript.rate_line(run.rate_tenths)
 
 
 def test_division_line_of_the_largest_prize():
-    assert transcript.division_line(200_000_000_000, 100).startswith("<n100>2<q0><r2>0<q0><r20>")
+    assert transcript.division_line(200_000_000_000, 100).startswith("<n100>2<q0p11><r2>0<q0p10><r20>")
     line = transcript.division_line(2_000_000_000, 1)
-    assert int("".join(re.findall(r"<q(\d)>", line))) == 2_000_000_000
+    assert int("".join(re.findall(r"<q(\d)p\d+>", line))) == 2_000_000_000
 
 
 def test_ticket_lines_count_down(many_runs):
@@ -425,7 +427,7 @@ def test_parse_reports_wrong_ticket_lines():
 
 
 def test_parse_reports_a_missing_rate():
-    parsed = transcript.parse(SPEC_TRANSCRIPT.replace("62.5%", "62.5"))
+    parsed = transcript.parse(SPEC_TRANSCRIPT.replace("<p0>5%", "<p0>5"))
     assert parsed.problems == ["result_labels_parse_error"] and parsed.rate is None
 
 
@@ -541,3 +543,19 @@ def test_random_run_helper_is_reproducible():
     a = random_run(random.Random(3))
     b = random_run(random.Random(3))
     assert transcript.to_text(a) == transcript.to_text(b)
+
+
+@pytest.mark.parametrize("tenths", [0, 5, 625, 9_999, 16_667, 1_000_000, 2_000_000_000])
+def test_the_rate_line_without_its_places_is_the_programs_rate_line(tenths):
+    assert transcript.without_places(transcript.rate_line(tenths)) == rules.rate_line(tenths)
+
+
+def test_the_rate_line_names_every_place_before_its_digit_and_leading_zeros_are_the_place_alone():
+    assert transcript.rate_line(16_667).startswith("총 수익률은 <p11><p10><p9><p8><p7><p6><p5><p4>1,<p3>6<p2>6<p1>6.<p0>7%")
+    places = re.findall(r"<p(\d+)>", transcript.rate_line(5))
+    assert places == [str(p) for p in range(11, -1, -1)]
+    assert transcript.rate_line(5).endswith("<p2><p1>0.<p0>5%입니다.")
+
+
+def test_the_console_text_leaves_the_rate_lines_places_out(spec_run):
+    assert transcript.to_stdout(transcript.to_text(spec_run)).endswith("\n총 수익률은 62.5%입니다.\n")

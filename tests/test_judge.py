@@ -116,7 +116,7 @@ FORMAT_CASES = {
     "no bought line": (("8개를 구매했습니다.", "8개를 샀습니다."), "ticket_count_parse_error"),
     "ticket line without spaces": (("[8, 21, 23, 41, 42, 43]", "[8,21,23,41,42,43]"), "ticket_lines_format_error"),
     "stats line missing": (("4개 일치 (50,000원) - 0개\n", ""), "result_labels_parse_error"),
-    "rate line garbled": (("총 수익률은 62.5%입니다.", "총 수익률은 62.5입니다."), "result_labels_parse_error"),
+    "rate line garbled": (("<p0>5%입니다.", "<p0>5입니다."), "result_labels_parse_error"),
 }
 
 
@@ -134,14 +134,14 @@ def test_off_by_one_stats_count_is_a_match_stats_mismatch(spec_text):
 
 
 def test_wrong_rate_is_a_roi_mismatch_only(spec_text):
-    v = verdict_of(_replace_once(spec_text, "62.5%", "62.4%"))
+    v = verdict_of(_replace_once(spec_text, "<p0>5%", "<p0>4%"))
     assert v.format_error is None and v.logic_errors == ["roi_mismatch"] and not v.exact
 
 
 def test_rate_of_wrong_counts_is_judged_on_the_model_counts(spec_text):
     """Counts wrong but the rate right for them: only the counting is wrong."""
     text = _replace_once(spec_text, "3개 일치 (5,000원) - 1개", "3개 일치 (5,000원) - 2개")
-    v = verdict_of(_replace_once(text, "62.5%", "125.0%"))
+    v = verdict_of(_replace_once(text, "<p3><p2>6<p1>2.<p0>5%", "<p3>1<p2>2<p1>5.<p0>0%"))
     assert v.logic_errors == ["match_stats_mismatch"]
 
 
@@ -222,7 +222,7 @@ def test_summary_adds_up_like_the_blog(spec_text):
     texts = [spec_text,  # ok
              _replace_once(spec_text, "8개를", "7개를"),  # format
              _replace_once(spec_text, "[8, 21, 23, 41, 42, 43]", "[8, 21, 23, 41, 42, 46]"),  # format
-             _replace_once(spec_text, "62.5%", "62.4%"),  # logic
+             _replace_once(spec_text, "<p0>5%", "<p0>4%"),  # logic
              _replace_once(spec_text, "3개 일치 (5,000원) - 1개", "3개 일치 (5,000원) - 2개"),  # logic, 2 kinds
              spec_text[:100]]  # format (truncated)
     s = judge.summarize(judge.judge_many(texts, [judge.make_reference(BAD_LINES)] * len(texts)))

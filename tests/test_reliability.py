@@ -42,7 +42,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 # ---------------------------------------------------------------- strategies
 
-SPECIAL = ["<in>", "<t1>", "<t8>[1, 2, 3", "<d1><b7>", "<o1><x2><+7>", "<c3>", "<#1>", "<n8>0<q0><r0>",
+SPECIAL = ["<in>", "<t1>", "<t8>[1, 2, 3", "<d1><b7>", "<o1><x2><+7>", "<c3>", "<#1>", "<n8>0<q0p11><r0>",
            "<s>", "</s>", "<pad>", "<unk>", "<|endoftext|>", "[ERROR]", "###", "<IN>", "</OUT>"]
 CONTROL = "\x00\x01\x07\x08\t\x0b\x0c\x1b\x1c\x1d\x1e\x1f\x7f\x85\xa0\u2028\u2029\ufeff\u200b"
 GOOD_MONEY = ["1000", " 1000 ", "01000", "2000"]  # small: the oracle LM is slow on long ticket blocks

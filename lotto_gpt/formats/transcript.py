@@ -31,8 +31,8 @@ Example (the spec's run; `<in>` marks a line the user types, it ends at the newl
     ---
     3개 일치 (5,000원) - 1개
     ...
-    <n8>0<q0><r0>...5<q0><r5>0<q6><r2>0<q2><r4>4<q5><r4>   work: long division
-    총 수익률은 62.5%입니다.
+    <n8>0<q0p11><r0>...5<q0p3><r5>0<q6p2><r2>0<q2p1><r4>4<q5p0><r4>   work: long division
+    총 수익률은 <p11>...<p3><p2>6<p1>2.<p0>5%입니다.                 the places `<pP>` are work, not printed
 
 Why each work line (every step is a small local computation):
 - `<tK>` counts down to 1 on the ticket lines, so "stop issuing" is a local decision, and
@@ -71,9 +71,13 @@ Why each work line (every step is a small local computation):
   running tally of that rank, so each statistics count is a copy of the last tally.
 - the rate in tenths of a percent is (prize + n // 2) // n: the dividend is written as
   12 digits, each followed by its quotient digit and the remainder, so every step reads only
-  the previous remainder, the digit and the divisor `<nK>`. (Quotient tokens that name their
-  power of ten, `<q6p2>`, so that the rate line could read each digit by its place, left the
-  rate's misses where they were: BENCHMARKS.md, session 25.)
+  the previous remainder, the digit and the divisor `<nK>`. The quotient token names its digit
+  and its power of ten (`<q6p2>`: 6 hundred tenths). The rate line names each place before its
+  digit, from the highest (`<p11>`...`<p0>`): a place is the lookup of the quotient token of that
+  place, a leading zero is the place token alone, a comma or the point is decided by the place.
+  So the rate's length is no longer a count: with bare `<q6>` (data v13), and with the places on
+  the quotient alone (session 25), the rate's digits were dropped, doubled or miscounted in 3-9 of
+  500 sessions a run (`1,666.7%` as `166.7%`, `550.0%` as `50.0%`).
 """
 from __future__ import annotations
 
@@ -115,12 +119,16 @@ def divisor_token(n: int) -> str:
     return f"<n{n}>"
 
 
-def quotient_token(d: int) -> str:
-    return f"<q{d}>"
+def quotient_token(d: int, power: int) -> str:
+    return f"<q{d}p{power}>"
 
 
 def remainder_token(r: int) -> str:
     return f"<r{r}>"
+
+
+def place_token(power: int) -> str:
+    return f"<p{power}>"
 
 
 def flag_token(kind: str, number: int) -> str:
@@ -141,7 +149,8 @@ def work_vocabulary() -> list[str]:
     tokens += [count_token(m, False) for m in range(7)] + [count_token(5, True)]
     tokens += [tally_token(k) for k in range(1, n_max + 1)]
     tokens += [divisor_token(n) for n in range(1, n_max + 1)]
-    tokens += [quotient_token(d) for d in range(10)] + [remainder_token(r) for r in range(n_max)]
+    tokens += [quotient_token(d, p) for p in range(DIVIDEND_DIGITS) for d in range(10)]
+    tokens += [remainder_token(r) for r in range(n_max)] + [place_token(p) for p in range(DIVIDEND_DIGITS)]
     return tokens
 
 
@@ -192,11 +201,22 @@ def division_line(prize: int, n: int) -> str:
     dividend = f"{prize + n // 2:0{DIVIDEND_DIGITS}d}"
     assert len(dividend) == DIVIDEND_DIGITS, dividend
     out, remainder = divisor_token(n), 0
-    for digit in dividend:
+    for power, digit in zip(range(DIVIDEND_DIGITS - 1, -1, -1), dividend):
         x = remainder * 10 + int(digit)
-        out += f"{digit}{quotient_token(x // n)}{remainder_token(x % n)}"
+        out += f"{digit}{quotient_token(x // n, power)}{remainder_token(x % n)}"
         remainder = x % n
     return out
+
+
+def rate_line(tenths: int) -> str:
+    """The program's rate line with every quotient place named before its digit (`<pP>`, work: not printed),
+    from the highest: leading zeros are the place alone (`<p11>...<p2>6<p1>2.<p0>5`)."""
+    rate = rules.format_rate(tenths)
+    digits = sum(c.isdigit() for c in rate)
+    places = iter(range(digits - 1, -1, -1))
+    leading = "".join(place_token(p) for p in range(DIVIDEND_DIGITS - 1, digits - 1, -1))
+    placed = "".join(place_token(next(places)) + c if c.isdigit() else c for c in rate)
+    return f"{Msg.RATE_PREFIX}{leading}{placed}{Msg.RATE_SUFFIX}"
 
 
 def bonus_check(winning, bonus: int) -> str:
@@ -262,7 +282,8 @@ def encode(run: Run, work: bool = True) -> list[Segment]:
             counts = run.counts
             stats = "".join(rank.stats_line(counts[rank.key]) + "\n" for rank in RANKS)
             division = division_line(run.prize, run.n_tickets) + "\n" if work else ""
-            put(stats + division + rules.rate_line(run.rate_tenths) + "\n", Kind.TAIL)
+            rate = rate_line(run.rate_tenths) if work else rules.rate_line(run.rate_tenths)
+            put(stats + division + rate + "\n", Kind.TAIL)
     if not run.complete:
         put(IN)
     return seg
@@ -281,9 +302,10 @@ def prompt(run: Run) -> str:
 
 # ---------------------------------------------------------------- parser
 
-_WORK_TOKEN = re.compile(r"<(?:t\d+|d\d+|b\d+|c\d+b?|#\d+|n\d+|q\d+|r\d+|[ox+]\d+)>")
+_WORK_TOKEN = re.compile(r"<(?:t\d+|[db]\d+|c\d+b?|#\d+|n\d+|q\d+p\d+|r\d+|[ox+]\d+)>")
 _TICKET_LINE = re.compile(r"<t\d+>(\[[^<]*)")  # a ticket line; a match line starts with <d..>
 _DUPLICATE_FOUND = re.compile(r"(?:<[db]\d+>)+(?:<o\d+>)?(\[ERROR\].*)")
+_PLACE = re.compile(r"<p\d+>")  # inside the rate line (`rate_line`)
 _NUMBER_LIST = re.compile(r"\[(\d+(?:, \d+)*)\]")
 _BOUGHT = re.compile(r"(\d+)" + re.escape(Msg.BOUGHT_SUFFIX))
 _RATE = re.compile(re.escape(Msg.RATE_PREFIX) + r"([0-9,]+\.\d%)" + re.escape(Msg.RATE_SUFFIX))
@@ -305,8 +327,13 @@ def stdout_lines(text: str) -> tuple[list[str], list[str]]:
             if found:
                 out.append(found.group(1))
         else:
-            out.append(line)
+            out.append(without_places(line))
     return out, typed
+
+
+def without_places(text: str) -> str:
+    """The text with the rate line's place tokens (`rate_line`) taken out: what the console prints."""
+    return _PLACE.sub("", text)
 
 
 def to_stdout(text: str) -> str:
