@@ -44,6 +44,21 @@ def greedy_right(model, tokenizer, text: str, start: int) -> bool:
     return all(int(predicted[i - 1]) == int(ids[i]) for i, (begin, _) in enumerate(offsets) if i and begin >= start)
 
 
+def after_typed(text: str, typed: str) -> int:
+    """Where the work line after the typed line `typed` starts."""
+    line = f"{transcript.IN}{typed}\n"
+    return text.index(line) + len(line)
+
+
+def bonus_flag_right(model, tokenizer, run, bonus: int, kind: str) -> bool:
+    """Whether the greedy token after the draw block and the typed `bonus` is that bonus's flag of `kind`."""
+    text = join(transcript.encode(run))
+    asked = transcript.draw_line(run.winning) + transcript.bonus_token(bonus)
+    flag = transcript.flag_token(kind, bonus)
+    cut = text.index(asked + flag) + len(asked)
+    return greedy_right(model, tokenizer, text[:cut + len(flag)], cut)
+
+
 def winning_probe(model, tokenizer, seed: int = 1):
     """(repeat position 2..6, caught) per probe line."""
     rng = random.Random(seed)
@@ -55,8 +70,7 @@ def winning_probe(model, tokenizer, seed: int = 1):
         run = rules.play(["5000", typed, "1,2,3,4,5,6", "7"], seed=trial)
         text = join(transcript.encode(run))
         end = text.index(rules.Msg.WINNING_DUPLICATE) + len(rules.Msg.WINNING_DUPLICATE)
-        start = text.index(f"{transcript.IN}{typed}\n") + len(f"{transcript.IN}{typed}\n")
-        yield repeat + 1, greedy_right(model, tokenizer, text[:end], start)
+        yield repeat + 1, greedy_right(model, tokenizer, text[:end], after_typed(text, typed))
 
 
 def bonus_probe(model, tokenizer, seed: int = 2):
@@ -68,11 +82,7 @@ def bonus_probe(model, tokenizer, seed: int = 2):
         bonus = winning[place]
         valid = rng.choice([n for n in rules.NUMBERS if n not in winning])
         run = rules.play(["5000", ",".join(map(str, winning)), str(bonus), str(valid)], seed=trial)
-        text = join(transcript.encode(run))
-        asked = transcript.draw_line(winning) + transcript.bonus_token(bonus)
-        drawn = transcript.flag_token(transcript.HIT, bonus)
-        cut = text.index(asked + drawn) + len(asked)
-        yield place + 1, greedy_right(model, tokenizer, text[:cut + len(drawn)], cut)
+        yield place + 1, bonus_flag_right(model, tokenizer, run, bonus, transcript.HIT)
 
 
 def valid_winning_probe(model, tokenizer, seed: int = 3):
@@ -81,7 +91,7 @@ def valid_winning_probe(model, tokenizer, seed: int = 3):
     for trial in range(PROBES):
         typed = ",".join(map(str, rng.sample(rules.NUMBERS, 6)))
         text = join(transcript.encode(rules.play(["5000", typed, "7"], seed=trial)))
-        start = text.index(f"{transcript.IN}{typed}\n") + len(f"{transcript.IN}{typed}\n")
+        start = after_typed(text, typed)
         yield None, greedy_right(model, tokenizer, text[:text.index("\n", start) + 1], start)  # its first work line
 
 
@@ -91,10 +101,8 @@ def valid_bonus_probe(model, tokenizer, seed: int = 4):
     for trial in range(PROBES):
         winning = rng.sample(rules.NUMBERS, 6)
         bonus = rng.choice([n for n in rules.NUMBERS if n not in winning])
-        text = join(transcript.encode(rules.play(["5000", ",".join(map(str, winning)), str(bonus)], seed=trial)))
-        asked = transcript.draw_line(winning) + transcript.bonus_token(bonus)
-        cut = text.index(asked) + len(asked)
-        yield None, greedy_right(model, tokenizer, text[:cut + len(transcript.flag_token(transcript.BONUS_HIT, bonus))], cut)
+        run = rules.play(["5000", ",".join(map(str, winning)), str(bonus)], seed=trial)
+        yield None, bonus_flag_right(model, tokenizer, run, bonus, transcript.BONUS_HIT)
 
 
 def main(argv=None):
