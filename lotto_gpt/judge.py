@@ -174,9 +174,7 @@ def _end_check(text: str, fmt: str) -> tuple[bool, bool]:
             return True, False
         return False, text[match.end():] != "</OUT>"
     text = transcript.without_places(text)
-    match = re.search(
-        r"(?m)^" + re.escape(Msg.RATE_PREFIX) + r"[0-9,]+\.\d%" + re.escape(Msg.RATE_SUFFIX) + r"(?:\n|$)", text
-    )
+    match = re.search(r"(?m)^" + transcript.RATE_LINE.pattern + r"(?:\n|$)", text)
     if match is None:
         return True, False
     return False, text[match.end():] != ""

@@ -308,7 +308,7 @@ _DUPLICATE_FOUND = re.compile(r"(?:<[db]\d+>)+(?:<o\d+>)?(\[ERROR\].*)")
 _PLACE = re.compile(r"<p\d+>")  # inside the rate line (`rate_line`)
 _NUMBER_LIST = re.compile(r"\[(\d+(?:, \d+)*)\]")
 _BOUGHT = re.compile(r"(\d+)" + re.escape(Msg.BOUGHT_SUFFIX))
-_RATE = re.compile(re.escape(Msg.RATE_PREFIX) + r"([0-9,]+\.\d%)" + re.escape(Msg.RATE_SUFFIX))
+RATE_LINE = re.compile(re.escape(Msg.RATE_PREFIX) + r"([0-9,]+\.\d%)" + re.escape(Msg.RATE_SUFFIX))  # places taken out
 _STATS = {rank.key: re.compile(re.escape(f"{rank.label} - ") + r"(\d+)" + Msg.COUNT_SUFFIX) for rank in RANKS}
 
 
@@ -384,7 +384,7 @@ def _parse_into(text: str, parsed: Parsed) -> None:
         found = [m for m in found if m]
         if len(found) == 1:
             counts[key] = int(found[0].group(1))
-    rates = [m for m in (_RATE.fullmatch(line) for line in lines) if m]
+    rates = [m for m in (RATE_LINE.fullmatch(line) for line in lines) if m]
     if len(counts) == len(_STATS):
         parsed.counts = counts
     if len(rates) == 1:
