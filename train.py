@@ -111,6 +111,10 @@ class DataArguments:
     )
     tokenizer: str = field(default="lotto", metadata={"help": "lotto (designed), lotto_stride (typed separators as one token), lotto_fused (a typed number and its separators as one token), lotto_thousands (a typed amount as its count of thousands, then 000), byte_bpe (trained) or gpt2",
                                                           "choices": [*LOTTO_KINDS, "byte_bpe", "gpt2"]})
+    fold_other_chars: bool = field(default=False, metadata={
+        "help": "lotto tokenizers: every character but printable ASCII and the newline is one token (typed junk "
+                "of any script is then a token the model has seen; the program reads only ASCII digits, spaces "
+                "and commas)"})
     train_size: int = field(default=100_000, metadata={"help": "sessions to build if the dataset is missing"})
     eval_size: int = field(default=500, metadata={"help": "validation sessions to build"})
     data_build_seed: int = field(default=0, metadata={"help": "seed of the built dataset"})
@@ -269,7 +273,7 @@ def main(argv=None):
         tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path)
     else:
         corpus = raw["train"].select(range(min(2000, len(raw["train"]))))["text"]
-        tokenizer = build_tokenizer(data_args.tokenizer, fmt, corpus)
+        tokenizer = build_tokenizer(data_args.tokenizer, fmt, corpus, fold_other=data_args.fold_other_chars)
     with training_args.main_process_first(desc="tokenize"):
         tokenized = raw.map(
             # "part" stays: the curriculum spreads the rows that hold part of a session
@@ -282,7 +286,7 @@ def main(argv=None):
     if not data_cfg.work_lines:
         model.config.lotto_work_lines = False  # the ablation: eval's first-wrong-line table needs to know
     print(f"model: {model_args.arch}, {count_parameters(model):,} parameters; format {data_cfg.format}; "
-          f"tokenizer {data_args.tokenizer} ({len(tokenizer)} tokens)")
+          f"tokenizer {data_args.tokenizer}{' (junk folded)' if data_args.fold_other_chars else ''} ({len(tokenizer)} tokens)")
 
     collator = WeightedCollator(
         tokenizer.pad_token_id, loss_args.by_kind_id(),
@@ -324,7 +328,7 @@ def main(argv=None):
             "preset": script.preset, "train_minutes": round(minutes, 2), "global_step": trainer.state.global_step,
             "train_loss": result.training_loss, "parameters": count_parameters(model),
             "model": asdict(model_args), "data": asdict(data_cfg), "loss": asdict(loss_args),
-            "tokenizer": data_args.tokenizer, "world_size": training_args.world_size, "ema_decay": script.ema_decay,
+            "tokenizer": data_args.tokenizer, "fold_other_chars": data_args.fold_other_chars, "world_size": training_args.world_size, "ema_decay": script.ema_decay,
             "unseen_byte_tokens": filled,
             "curriculum": {"samples": script.curriculum_samples, "by_budget": script.curriculum_by_budget,
                            "mix": script.curriculum_mix, "fit": fit},

@@ -29,18 +29,28 @@ it was spaced or padded (measured; see BENCHMARKS.md).
 `lotto_thousands`: the same as `lotto` except that a typed amount in whole thousands is its count of thousands
 and then `000` (`20000` is `20` `000`): the ticket count is a copy (measured; not the default).
 
+`fold_other=True` (any `lotto` kind, train.py's `--fold_other_chars`): every character of the text that is not printable
+ASCII or a newline is one token, `OTHER` (a normalizer: added tokens, the program's texts, are matched before it).
+The program reads only ASCII digits, spaces and commas (`rules._DIGITS`, `rules._trim`); every other character
+is the same to it, so a typed junk character is one token the model has seen, whatever its script, in place of
+its 2-4 UTF-8 bytes (unseen bytes and unseen byte sequences were how never-seen junk differed). Typed lines
+decode with their junk as `OTHER`; the console never prints typed lines.
+
 `byte_bpe`: a GPT-2-style byte-level BPE trained on the seed corpus (the blog's setup; the
 real `gpt2` files load by name where the Hub is reachable: `load_tokenizer("gpt2")`).
 """
 from __future__ import annotations
 
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 BOS, EOS, PAD = "<s>", "</s>", "<pad>"
 # `byte_fallback`'s names for the UTF-8 bytes of a character that is not in the vocabulary
 BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 GPT2_EOS = "<|endoftext|>"
+# `fold_other`: what every character but printable ASCII and the newline becomes (one token)
+OTHER = "\ufffd"
+OTHER_CHARS = r"[^\n\x20-\x7e]"
 # a 1-2 digit run not touching another digit or a decimal point, with what BPE merges into it
 # for 1..45: the "[" before it, the ", " before it inside a ticket line (that is, followed by
 # more ", N" and then "]" or the end of the piece: a work line's copy stops before "]" and an
@@ -129,15 +139,16 @@ def _merge_into_one_token(text: str, vocab: dict, merges: list) -> None:
 
 
 def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False, typed_fused: bool = False,
-                          thousands: bool = False) -> PreTrainedTokenizerFast:
+                          thousands: bool = False, fold_other: bool = False) -> PreTrainedTokenizerFast:
     """The designed tokenizer; `extra_tokens` are the format's program and work texts;
     `typed_stride`: the `lotto_stride` variant (typed separators as one token); `typed_fused`: the
     `lotto_fused` variant (a typed number and its separators as one token); `thousands`: the
-    `lotto_thousands` variant (a typed amount is its count of thousands, then `000`)."""
+    `lotto_thousands` variant (a typed amount is its count of thousands, then `000`); `fold_other`: every
+    character but printable ASCII and the newline is the one token `OTHER`."""
     vocab: dict[str, int] = {}
     for token in [PAD, BOS, EOS] + BYTE_TOKENS:
         vocab[token] = len(vocab)
-    for char in ["\n"] + [chr(c) for c in range(32, 127)]:
+    for char in ["\n"] + [chr(c) for c in range(32, 127)] + ([OTHER] if fold_other else []):
         vocab.setdefault(char, len(vocab))
     merges = []
     for a in "0123456789":
@@ -165,6 +176,8 @@ def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False, typed_fus
     else:
         splits = [LEADING_ZEROS, NUMBER_PATTERN]
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, byte_fallback=True, fuse_unk=False))
+    if fold_other:
+        tok.normalizer = normalizers.Replace(Regex(OTHER_CHARS), OTHER)
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [pre_tokenizers.Split(Regex(pattern), behavior="isolated") for pattern in splits])
     tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Fuse()])
@@ -207,13 +220,15 @@ def _wrap(tok: Tokenizer, bos: str, eos: str, pad: str) -> PreTrainedTokenizerFa
 LOTTO_KINDS = ("lotto", "lotto_stride", "lotto_fused", "lotto_thousands")
 
 
-def build_tokenizer(kind: str, fmt, corpus=()) -> PreTrainedTokenizerFast:
+def build_tokenizer(kind: str, fmt, corpus=(), fold_other: bool = False) -> PreTrainedTokenizerFast:
     """`lotto` (designed), `lotto_stride` / `lotto_fused` / `lotto_thousands` (its variants), `byte_bpe`
-    (trained on `corpus`) or `gpt2` (the Hub's files)."""
+    (trained on `corpus`) or `gpt2` (the Hub's files); `fold_other`: a `lotto` kind's junk characters as one token."""
     if kind in LOTTO_KINDS:
         return build_lotto_tokenizer(fmt.program_vocabulary() + fmt.work_vocabulary(),
                                      typed_stride=kind == "lotto_stride", typed_fused=kind == "lotto_fused",
-                                     thousands=kind == "lotto_thousands")
+                                     thousands=kind == "lotto_thousands", fold_other=fold_other)
+    if fold_other:
+        raise ValueError(f"fold_other is a lotto tokenizer option ({', '.join(LOTTO_KINDS)}), not {kind!r}'s")
     if kind == "byte_bpe":
         return build_byte_bpe_tokenizer(corpus)
     if kind == "gpt2":

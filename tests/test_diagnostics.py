@@ -149,6 +149,12 @@ def test_a_bad_line_taken_as_good_is_an_error_message_line():
     assert first_wrong_line(wrong, typed)["kind"] == "error message"
 
 
+def test_a_typed_line_as_a_folding_tokenizer_decodes_it_is_not_a_wrong_line():
+    typed = ["8000가", "8000", "1,2,3,4,5,6", "7"]
+    right = transcript.to_text(rules.play(typed, tickets=None, seed=3))
+    assert first_wrong_line(right.replace("8000가", "8000\ufffd"), typed) is None
+
+
 def test_a_text_that_stops_short_stopped_early(spec_run):
     text = _spec_text(spec_run)
     assert first_wrong_line(text[: text.index("당첨 통계")], SPEC_LINES)["kind"] == "stopped early"

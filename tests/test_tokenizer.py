@@ -19,7 +19,7 @@ from conftest import SPEC_LINES, SPEC_TICKETS, clean_run
 from lotto_gpt import data, rules
 from lotto_gpt.formats import seed, transcript
 from lotto_gpt.rules import Msg
-from lotto_gpt.tokenizer import BOS, build_tokenizer, fused_number_tokens, next_number_tokens, typed_separators
+from lotto_gpt.tokenizer import BOS, OTHER, build_tokenizer, fused_number_tokens, next_number_tokens, typed_separators
 
 
 def encode(tok, text: str) -> list[int]:
@@ -413,6 +413,48 @@ def test_thousands_tokenizes_everything_but_typed_lines_as_lotto_does(thousands_
         text = data.make_row(i, "test", 0, data.DataConfig())["text"]
         untyped = re.sub(r"<in>[^\n]*\n", "<in>\n", text)
         assert tokens(thousands_tokenizer, untyped) == tokens(lotto_tokenizer, untyped)
+
+
+# ================================================================ fold_other (junk characters as one token)
+
+@pytest.fixture(scope="module")
+def folded_tokenizer():
+    return build_tokenizer("lotto_thousands", transcript, fold_other=True)
+
+
+def test_folded_junk_character_of_any_script_is_one_token(folded_tokenizer):
+    for char in ["가", "ϫ", "８", "٣", "\u3000", "\t", "\x07", "\U00100090", "😀"]:
+        assert tokens(folded_tokenizer, f"<in>1{char}000\n") == ["<in>", "1", OTHER, "0", "0", "0", "\n"], repr(char)
+
+
+def test_folded_tokenizer_keeps_ascii_typed_text_and_every_program_text(folded_tokenizer, thousands_tokenizer):
+    for i in range(60):
+        text = data.make_row(i, "test", 0, data.DataConfig())["text"]
+        ascii_typed = re.sub(r"<in>[^\n]*\n", lambda m: m[0] if m[0].isascii() else "<in>\n", text)
+        assert tokens(folded_tokenizer, ascii_typed) == tokens(thousands_tokenizer, ascii_typed)
+
+
+def test_folded_typed_lines_decode_with_their_junk_as_other(folded_tokenizer):
+    text = "구입금액을 입력해 주세요.\n<in>８000가\n[ERROR] 구입 금액은 숫자여야 합니다.\n"
+    assert folded_tokenizer.decode(encode(folded_tokenizer, text)) == text.replace("８", OTHER).replace("가", OTHER)
+
+
+def test_folded_tokens_never_straddle_a_kind_boundary(folded_tokenizer):
+    for line in ["가", "😀", "\x00", "1０00", "١,٢", "개", "구입금액을 입력해 주세요"]:
+        for lines in ([line] + SPEC_LINES, ["8000", line, "1,2,3,4,5,6", line, "7"]):
+            run = rules.play(lines, tickets=SPEC_TICKETS)
+            assert_no_token_straddles_a_segment(folded_tokenizer, transcript.encode(run))
+
+
+def test_folded_tokenizer_saves_and_loads_with_its_fold(folded_tokenizer, tmp_path):
+    folded_tokenizer.save_pretrained(tmp_path)
+    loaded = AutoTokenizer.from_pretrained(tmp_path)
+    assert tokens(loaded, "<in>١٢,34\n") == ["<in>", OTHER, OTHER, ",34", "\n"]
+
+
+def test_fold_other_is_refused_for_a_trained_tokenizer():
+    with pytest.raises(ValueError, match="fold_other"):
+        build_tokenizer("byte_bpe", transcript, ["a b c"], fold_other=True)
 
 
 # ================================================================ every variant
