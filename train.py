@@ -219,6 +219,8 @@ def parse_args(argv):
             parser.error(f"--{name} must be positive, got {getattr(parsed[4], name)}")
     if problems := config_problems(parsed[2]):
         parser.error("; ".join(problems))
+    if parsed[3].fold_other_chars and parsed[3].tokenizer not in LOTTO_KINDS:
+        parser.error(f"--fold_other_chars needs a lotto tokenizer ({', '.join(LOTTO_KINDS)}), not {parsed[3].tokenizer}")
     if parsed[0].parallel_seeds < 1 or parsed[0].selection_sessions < 1:
         parser.error("--parallel_seeds and --selection_sessions must be at least 1")
     return parsed

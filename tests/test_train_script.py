@@ -317,6 +317,11 @@ def test_an_unknown_tokenizer_is_a_usage_error(monkeypatch, capsys):
     assert "invalid choice: 'bpe'" in usage_error(["--tokenizer", "bpe"], monkeypatch, capsys)
 
 
+def test_folding_junk_with_a_trained_tokenizer_is_a_usage_error(monkeypatch, capsys):
+    message = usage_error(["--tokenizer", "byte_bpe", "--fold_other_chars", "true"], monkeypatch, capsys)
+    assert "--fold_other_chars needs a lotto tokenizer" in message
+
+
 @pytest.mark.parametrize("mix", ["-0.1", "1.5"])
 def test_a_curriculum_mix_outside_0_1_is_a_usage_error(mix, monkeypatch, capsys):
     assert "--curriculum_mix must be a fraction in 0..1" in usage_error(["--curriculum_mix", mix], monkeypatch, capsys)
