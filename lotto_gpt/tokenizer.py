@@ -1,8 +1,8 @@
 """Tokenizers, built with `tokenizers` and wrapped as `PreTrainedTokenizerFast`.
 
-`lotto`: the default. A BPE model whose vocabulary is designed rather than trained, because
-the split of numbers is the point of the design (trained merges would cut amounts
-arbitrarily):
+`lotto`: the base design (the cpu preset uses its `lotto_thousands` variant). A BPE model whose
+vocabulary is designed rather than trained, because the split of numbers is the point of the
+design (trained merges would cut amounts arbitrarily):
 - every maximal run of one or two digits is one token ("8", "21"): one token per lotto
   number in draws and typed winning numbers, whatever the spacing; leading zeros of a typed
   number are their own token ("034" is `0` `34`); a comma right before a
@@ -27,7 +27,8 @@ spaces, leading zeros and the comma after it (`9,` ` 037 ,` `39`): one token per
 it was spaced or padded (measured; see BENCHMARKS.md).
 
 `lotto_thousands`: the same as `lotto` except that a typed amount in whole thousands is its count of thousands
-and then `000` (`20000` is `20` `000`): the ticket count is a copy (measured; not the default).
+and then `000` (`20000` is `20` `000`): the ticket count is a copy (the cpu preset's, with `fold_other`, since
+session 27: BENCHMARKS.md).
 
 `fold_other=True` (any `lotto` kind, train.py's `--fold_other_chars`): every character of the text that is not printable
 ASCII or a newline is one token, `OTHER` (a normalizer: added tokens, the program's texts, are matched before it).

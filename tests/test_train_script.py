@@ -73,7 +73,8 @@ def test_train_builds_data_and_writes_a_loadable_model(tmp_path):
     # model needs the full family offset to tell the ~800 tokens apart that fast)
     run(train_cmd("--dataset_dir", data, "--output_dir", out, "--arch", "gpt2", "--max_steps", 100,
                   "--learning_rate", "1e-2", "--per_device_train_batch_size", 8, "--eval_steps", 50,
-                  "--save_steps", 50, "--logging_steps", 10, "--seed", 0, "--family_shift", 1.0))
+                  "--save_steps", 50, "--logging_steps", 10, "--seed", 0, "--family_shift", 1.0,
+                  "--fold_other_chars", "false"))  # junk as UTF-8 bytes, so that untrained byte tokens are filled
 
     assert (data / "dataset_dict.json").exists()  # the missing dataset was built
     from lotto_gpt.data import DATA_VERSION
@@ -432,6 +433,15 @@ def test_help_lists_every_flag_and_exits_0(monkeypatch, capsys):
     out = capsys.readouterr().out
     for flag in ("--purchase_share", "--tail_share", "--hit_weight", "--program_weight", "--output_dir", "--preset"):
         assert flag in out
+
+
+def test_the_cpu_and_gpu_presets_read_amounts_in_thousands_and_junk_as_one_token(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    for preset in ("cpu", "gpu"):
+        data_args = train.parse_args(["--preset", preset])[3]
+        assert (data_args.tokenizer, data_args.fold_other_chars) == ("lotto_thousands", True), preset
 
 
 def test_the_gpu_preset_is_the_cpu_recipe_at_batch_32_with_one_seed(monkeypatch):
