@@ -51,7 +51,7 @@ def trained_dir(tiny_model, tmp_path):
         (path / junk).write_bytes(b"\x80\x04junk")
     (path / "train_summary.json").write_text(json.dumps(
         {"preset": "cpu", "train_minutes": 24.5, "global_step": 1500, "train_loss": 0.0123, "world_size": 1,
-         "tokenizer": "lotto"}))
+         "tokenizer": "lotto_thousands", "fold_other_chars": True}))
     (path / "eval_old").mkdir(exist_ok=True)
     old = json.loads(json.dumps(EVAL))
     old["suites"]["small"]["summary"]["ok_rate"] = 0.1
@@ -104,6 +104,7 @@ def test_push_folder_holds_exactly_what_a_user_needs(trained_dir, tmp_path):
     assert "## Intended use" in readme and "## Limits" in readme
     assert 'LottoMachine.from_pretrained("me/lotto-gpt")' in readme and "/metrics/lotto_judge" in readme
     assert "1500 optimizer steps in 24.5 minutes" in readme
+    assert "tokenizer `lotto_thousands` with every typed character outside printable ASCII as one token" in readme
     assert "{{" not in readme and "{%" not in readme
 
 
