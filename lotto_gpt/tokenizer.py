@@ -49,9 +49,10 @@ BOS, EOS, PAD = "<s>", "</s>", "<pad>"
 # `byte_fallback`'s names for the UTF-8 bytes of a character that is not in the vocabulary
 BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 GPT2_EOS = "<|endoftext|>"
+PRINTABLE_ASCII = range(0x20, 0x7F)  # one token each in the designed vocabularies, with the newline
 # `fold_other`: what every character but printable ASCII and the newline becomes (one token)
 OTHER = "\ufffd"
-OTHER_CHARS = r"[^\n\x20-\x7e]"
+OTHER_CHARS = rf"[^\n\x{PRINTABLE_ASCII.start:02x}-\x{PRINTABLE_ASCII.stop - 1:02x}]"
 # a 1-2 digit run not touching another digit or a decimal point, with what BPE merges into it
 # for 1..45: the "[" before it, the ", " before it inside a ticket line (that is, followed by
 # more ", N" and then "]" or the end of the piece: a work line's copy stops before "]" and an
@@ -149,7 +150,7 @@ def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False, typed_fus
     vocab: dict[str, int] = {}
     for token in [PAD, BOS, EOS] + BYTE_TOKENS:
         vocab[token] = len(vocab)
-    for char in ["\n"] + [chr(c) for c in range(32, 127)] + ([OTHER] if fold_other else []):
+    for char in ["\n"] + [chr(c) for c in PRINTABLE_ASCII] + ([OTHER] if fold_other else []):
         vocab.setdefault(char, len(vocab))
     merges = []
     for a in "0123456789":
