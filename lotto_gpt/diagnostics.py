@@ -164,11 +164,13 @@ def line_kind(line: str, previous: str = "") -> str:
         return "error message"
     if re.match(r"<t\d+>\[", line):
         return "ticket"
-    if line.startswith("<d") and "[ERROR]" in line:
+    if line.startswith(("<d", "<b")) and "[ERROR]" in line:
         return "duplicate check"
+    if line.startswith("<b"):
+        return "draw checked"  # `transcript.check_line`
     if line.startswith("<d") and "<t" in line:
         return "match line"
-    if line.startswith("<d") and previous.startswith(transcript.IN):
+    if line.startswith("<d") and previous.startswith((transcript.IN, "<b")):
         return "bonus line" if _FLAG.search(line) else "draw restated"  # bonus: `transcript.bonus_check`
     if line.startswith("<d"):
         return "draw block"

@@ -138,7 +138,7 @@ def test_a_miscopied_ticket_number_is_a_copy_error(spec_run):
 
 
 def test_a_wrong_restated_draw_is_named(spec_run):
-    text = _spec_text(spec_run).replace("<in>1,2,3,4,5,6\n<d1><d2><d3>", "<in>1,2,3,4,5,6\n<d1><d3><d3>")
+    text = _spec_text(spec_run).replace("<b6><d6>\n<d1><d2><d3>", "<b6><d6>\n<d1><d3><d3>")
     assert first_wrong_line(text, SPEC_LINES)["kind"] == "draw restated"
 
 
@@ -177,11 +177,11 @@ def test_a_right_text_without_work_lines_has_no_wrong_line_when_judged_without_t
     run = rules.play(SPEC_LINES, seed=3)
     bare = "".join(s.text for s in transcript.encode(run, work=False))
     assert first_wrong_line(bare, SPEC_LINES, work=False) is None
-    assert first_wrong_line(bare, SPEC_LINES)["kind"] == "draw restated"  # judged as a work-line model
+    assert first_wrong_line(bare, SPEC_LINES)["kind"] == "draw checked"  # judged as a work-line model
 
 
 def test_a_draw_line_that_ends_in_an_error_is_a_duplicate_check():
-    assert line_kind("<d1><d2><d3><d3>[ERROR] 당첨 번호는 중복될 수 없습니다.", "<in>1,2,3,3,5,6") == "duplicate check"
+    assert line_kind("<b1><d1><b2><d2><b3><d3><b3><o3>[ERROR] 당첨 번호는 중복될 수 없습니다.", "<in>1,2,3,3,5,6") == "duplicate check"
     assert line_kind("<d1><d2><d3><d4><d5><d6>", "<in>1,2,3,4,5,6") == "draw restated"
 
 

@@ -35,6 +35,7 @@ SPEC_TRANSCRIPT = """\
 
 당첨 번호를 입력해 주세요.
 <in>1,2,3,4,5,6
+<b1><d1><b2><d2><b3><d3><b4><d4><b5><d5><b6><d6>
 <d1><d2><d3><d4><d5><d6>
 
 보너스 번호를 입력해 주세요.
@@ -157,7 +158,7 @@ def test_transcript_of_a_bad_input_shows_the_typed_line_error_and_prompt():
 def test_a_duplicate_winning_number_is_restated_up_to_its_repeat_with_the_error_after_it():
     run = rules.play(["8000", "1,2,03,3,5,6", "1,2,3,4,5,6", "7"], tickets=SPEC_TICKETS)
     text = transcript.to_text(run)
-    assert "<in>1,2,03,3,5,6\n<d1><d2><d3><d3>[ERROR] 당첨 번호는 중복될 수 없습니다.\n당첨 번호를 입력해 주세요.\n<in>" in text
+    assert "<in>1,2,03,3,5,6\n<b1><d1><b2><d2><b3><d3><b3><o3>[ERROR] 당첨 번호는 중복될 수 없습니다.\n당첨 번호를 입력해 주세요.\n<in>" in text
 
 
 def test_a_bonus_equal_to_a_winning_number_is_flagged_drawn_in_the_draw_block_with_the_error_after_it():
@@ -226,7 +227,7 @@ def test_statistics_division_and_rate_are_tail_and_work_lines_are_work(spec_run)
     assert tail.endswith("총 수익률은 <p11><p10><p9><p8><p7><p6><p5><p4><p3><p2>6<p1>2.<p0>5%입니다.\n")
     assert "<n8>" in tail
     work = "".join(s.text for s in segments if s.kind is Kind.WORK)
-    assert "<in>1,2,3,4,5,6\n<d1><d2><d3><d4><d5><d6>\n\n" in transcript.to_text(spec_run)
+    assert "<in>1,2,3,4,5,6\n<b1><d1><b2><d2><b3><d3><b4><d4><b5><d5><b6><d6>\n<d1><d2><d3><d4><d5><d6>\n\n" in transcript.to_text(spec_run)
     assert "<d1><d2><d3><d4><d5><d6>\n" in work and "\n<d1><d2><d3><d4><d5><d6><b7><+7>\n" in work
     assert "<d1><d2><d3><d4><d5><d6><b7><t1>[1, 3, 5, 14, 22, 45<o1><o3><o5><x14><x22><x45><c3><#1>\n" in work
     program = "".join(s.text for s in segments if s.kind is Kind.PROGRAM)
@@ -276,7 +277,7 @@ def test_work_lines_are_right_for_random_complete_runs(many_runs):
         # besides the duplicates' own lines (pinned by the duplicate tests above)
         duplicates = "".join(transcript.duplicate_work(a, run.winning) for a in run.attempts
                              if a.error in transcript.DUPLICATE_ERRORS)
-        assert text.count("<d") == 6 * (2 + len(run.tickets)) + duplicates.count("<d")
+        assert text.count("<d") == 6 * (3 + len(run.tickets))  # the check line, the draw line, the blocks + duplicates.count("<d")
         assert len(lines) == 1 + len(run.tickets)
         tallies = {k: 0 for k in rules.RANK_KEYS}
         n = len(run.tickets)

@@ -215,7 +215,7 @@ def test_ticket_constraint_leaves_room_for_the_remaining_numbers(tok):
 
 def test_work_lines_copying_a_ticket_are_greedy(tok):
     """After the draw, `<tK>[8, 21` is a work line: the copy is the model's, not sampled."""
-    prefix = BLOCK + "<t1>[1, 2, 3, 4, 5, 6]\n\n당첨 번호를 입력해 주세요.\n<in>1,2,3,4,5,6\n<d1><d2><d3><d4><d5><d6>\n\n"
+    prefix = BLOCK + "<t1>[1, 2, 3, 4, 5, 6]\n\n당첨 번호를 입력해 주세요.\n<in>1,2,3,4,5,6\n<b1><d1><b2><d2><b3><d3><b4><d4><b5><d5><b6><d6>\n<d1><d2><d3><d4><d5><d6>\n\n"
     prefix += "보너스 번호를 입력해 주세요.\n<in>7\n<b7>\n<t1>"
     proc, _, ids = _processor_for(tok, prefix)
     scores = torch.randn(len(tok))

@@ -11,11 +11,12 @@ Example (the spec's run; `<in>` marks a line the user types, it ends at the newl
     <t1>[1, 3, 5, 14, 22, 45]
 
     당첨 번호를 입력해 주세요.
-    <in>1,2,3,3,5,6                               (a duplicate: restated up to it, the error after it)
-    <d1><d2><d3><d3>[ERROR] 당첨 번호는 중복될 수 없습니다.
+    <in>1,2,3,3,5,6                               (a duplicate: checked up to it, the error after it)
+    <b1><d1><b2><d2><b3><d3><b3><o3>[ERROR] 당첨 번호는 중복될 수 없습니다.
     당첨 번호를 입력해 주세요.
     <in>1,2,3,4,5,6
-    <d1><d2><d3><d4><d5><d6>                      work: the draw restated, right after it
+    <b1><d1><b2><d2><b3><d3><b4><d4><b5><d5><b6><d6>   work: each number asked, then written
+    <d1><d2><d3><d4><d5><d6>                      work: the draw restated
 
     보너스 번호를 입력해 주세요.
     <in>3
@@ -42,11 +43,15 @@ Why each work line (every step is a small local computation):
   typed far away, and the restatement itself is a short local copy (placed after the bonus
   input, with errors and prompts between, it was still 19.5% wrong after 6,500 steps and
   14.8% after 9,000: BENCHMARKS.md, runs H3 and H4).
-- a duplicate winning number is found on such a restated line: the typed numbers up to the first
-  repeat (each token asks "did I just write this one?" of the few before it), the `[ERROR]` line
-  following on the same line. (Asking each number first in a family of its own, `<u3>` before
-  `<d3>`, made the check a lookup like the bonus's, but the copies around it, at two tokens a number,
-  broke: BENCHMARKS.md, session 25.)
+- a duplicate winning number is found on a check line before the restated draw, asked the way the
+  bonus line asks: each typed number as a bonus token (`<b3>`), then its answer, `<d3>` (not yet on
+  this line: written) or the drawn flag `<o3>` (already there: the `[ERROR]` follows on the same
+  line). "Is `<b3>` among the `<d..>` before it?" is the bonus line's own question, with its tokens.
+  Data v9-v14 restated `<d1><d2><d3><d3>` (a token telling itself from an earlier copy) and most
+  models never wrote the error; session 26's check line in families of its own (`<u3><w3>`) formed
+  it on some seeds only (BENCHMARKS.md, sessions 24-27). The draw is then restated plain, so every
+  later copy reads six `<dX>` in a row (session 25 interleaved `<u3><d3>` in the only restated line,
+  and one seed of two never formed the match lines' copy).
 - the bonus line is the draw block, then the typed bonus's flag as a match line would write it:
   `<+7>` (the bonus) accepts it, `<o3>` (a winning number) is the duplicate, its `[ERROR]` after it.
   The decision is then the flag, which every match line trains six times (data v10; v9 wrote the
@@ -174,6 +179,11 @@ def draw_line(winning) -> str:
     return "".join(draw_token(n) for n in winning)
 
 
+def check_line(numbers) -> str:
+    """Each typed winning number asked as a bonus token, then written as a draw token (`<b1><d1><b2><d2>...`)."""
+    return "".join(bonus_token(n) + draw_token(n) for n in numbers)
+
+
 def draw_block(run: Run) -> str:
     return draw_line(run.winning) + bonus_token(run.bonus)
 
@@ -227,14 +237,14 @@ def bonus_check(winning, bonus: int) -> str:
 def duplicate_work(attempt, winning) -> str:
     """The draw restated up to the duplicate that the error names (the error follows on the same line).
 
-    Winning: the typed numbers as draw tokens, up to the first one already written (`<d1><d2><d3><d3>`), so
-    "is this a repeat" is asked of each token as it is written, against the few before it. Bonus: `bonus_check`.
+    Winning: the check line (`check_line`) up to the first number already written, which is asked and answered
+    with its drawn flag (`<b1><d1><b2><d2><b3><d3><b3><o3>`). Bonus: `bonus_check`.
     Without them the model had to see a duplicate in the typed line at once: 2 x 96 failed every
     test-suite session with a duplicate (10-11 of 500), on four seeds (BENCHMARKS.md, session 17)."""
     numbers = rules.typed_numbers(attempt.line)
     if attempt.error == Msg.WINNING_DUPLICATE:
         repeat = next(i for i, n in enumerate(numbers) if n in numbers[:i])
-        return draw_line(numbers[: repeat + 1])
+        return check_line(numbers[:repeat]) + bonus_token(numbers[repeat]) + flag_token(HIT, numbers[repeat])
     return bonus_check(winning, numbers[0])
 
 
@@ -270,7 +280,7 @@ def encode(run: Run, work: bool = True) -> list[Segment]:
             # restated next to its source: a short, local copy (the blank line comes after it)
             seg.pop()
             if work:
-                put(draw_line(run.winning) + "\n", Kind.WORK)
+                put(check_line(run.winning) + "\n" + draw_line(run.winning) + "\n", Kind.WORK)
             put("\n" + Stage.BONUS.prompt + "\n")
         else:
             # the blank line after the bonus input comes after the hidden work
