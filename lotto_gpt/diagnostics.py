@@ -53,8 +53,11 @@ def categorize(tokens: list[str], kinds: list[int]) -> list[str | None]:
             out.append(None)
             continue
         category = next((c for pattern, c in _CATEGORIES if pattern.fullmatch(tok)), None)
-        if category == "flag" and i and _BONUS_TOKEN.fullmatch(tokens[i - 1]):
-            category = "bonus_check"  # `<+7>` accepts the typed bonus, `<o3>` is the duplicate (transcript.bonus_check)
+        if category in ("flag", "draw") and i and _BONUS_TOKEN.fullmatch(tokens[i - 1]):
+            if line_head is not None and line_head.startswith("<b"):
+                category = "winning_check"  # `<d3>` writes a typed winning number, `<o3>` is a repeat (check_line)
+            elif category == "flag":
+                category = "bonus_check"  # `<+7>` accepts the typed bonus, `<o3>` is the duplicate (transcript.bonus_check)
         elif category is None:
             if name == Kind.TICKET.value:
                 category = "ticket_number" if any(c.isdigit() for c in tok) else "ticket_syntax"
@@ -107,7 +110,7 @@ def token_errors(model, tokenizer, rows, batch_size: int = 8) -> dict:
                 wrong = int(pred[i, t - 1]) != row[t]
                 totals[cat] += 1
                 errors[cat] += wrong
-                if cat in ("flag", "bonus_check"):  # per true flag: hits written as misses hide in the mixed rate
+                if cat in ("flag", "bonus_check", "winning_check"):  # per true flag: hits written as misses hide in the mixed rate
                     key = f"{cat} <{tokens[t][1]}>"
                     totals[key] += 1
                     errors[key] += wrong

@@ -68,6 +68,15 @@ def test_the_flag_right_after_a_typed_bonus_is_the_bonus_check(lotto_tokenizer):
     assert "<b3><o3>[ERROR]" in segments_text and "<b7><+7>\n" in segments_text
 
 
+def test_the_answer_after_a_typed_winning_number_on_the_check_line_is_the_winning_check(lotto_tokenizer):
+    run = rules.play(["3000", "7,8,9,9,10,11", "1,2,3,4,5,6", "40"], tickets=[(20, 21, 22, 23, 24, 25)] * 3)
+    cats = _categories(run, lotto_tokenizer)
+    assert "<b9><d9><b9><o9>[ERROR]" in transcript.to_text(run)
+    assert cats[flag_token(HIT, 9)] == cats["<d9>"] == "winning_check"  # the repeat's flag, the first 9 written
+    assert cats["<b9>"] == "draw"  # the typed number fetched
+    assert cats["<+40>"] == "bonus_check"
+
+
 def test_a_perfect_model_makes_no_error(lotto_tokenizer):
     report = token_errors(ScriptedModel(len(lotto_tokenizer)), lotto_tokenizer, _rows())
     assert report["sessions_all_right"] == 1.0
