@@ -124,8 +124,9 @@ class DataConfig:
         metadata={"help": "share of the bad winning and bonus lines of training sessions that are duplicates (a "
                           "number typed twice, anywhere in the line; a winning number as the bonus). The bad-line "
                           "generators that eval.py also draws from hold about 1 in 10 (v9 trained those alone, and "
-                          "no run caught a duplicate: BENCHMARKS.md, session 17). 0.5 taught no run the winning "
-                          "line's check and cost the other bad input (session 25)"},
+                          "no run caught a duplicate: BENCHMARKS.md, session 17). 0.5 cost the other bad input "
+                          "(session 25); at 0.25 data v15's check line formed the winning check on every seed tried "
+                          "(session 28)"},
     )
     work_lines: bool = field(
         default=True,
