@@ -277,7 +277,8 @@ def test_work_lines_are_right_for_random_complete_runs(many_runs):
         # besides the duplicates' own lines (pinned by the duplicate tests above)
         duplicates = "".join(transcript.duplicate_work(a, run.winning) for a in run.attempts
                              if a.error in transcript.DUPLICATE_ERRORS)
-        assert text.count("<d") == 6 * (3 + len(run.tickets))  # the check line, the draw line, the blocks + duplicates.count("<d")
+        # the check line, the draw line and a block per line
+        assert text.count("<d") == 6 * (3 + len(run.tickets)) + duplicates.count("<d")
         assert len(lines) == 1 + len(run.tickets)
         tallies = {k: 0 for k in rules.RANK_KEYS}
         n = len(run.tickets)
