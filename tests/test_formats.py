@@ -155,7 +155,7 @@ def test_transcript_of_a_bad_input_shows_the_typed_line_error_and_prompt():
     )
 
 
-def test_a_duplicate_winning_number_is_restated_up_to_its_repeat_with_the_error_after_it():
+def test_a_duplicate_winning_number_is_checked_up_to_its_repeat_flagged_drawn_with_the_error_after_it():
     run = rules.play(["8000", "1,2,03,3,5,6", "1,2,3,4,5,6", "7"], tickets=SPEC_TICKETS)
     text = transcript.to_text(run)
     assert "<in>1,2,03,3,5,6\n<b1><d1><b2><d2><b3><d3><b3><o3>[ERROR] 당첨 번호는 중복될 수 없습니다.\n당첨 번호를 입력해 주세요.\n<in>" in text
