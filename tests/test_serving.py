@@ -108,9 +108,10 @@ def test_draw_fields_as_typed_and_model_tickets(client):
     run = rules.play(["3000", "1,2,3,4,5,6", "7"], tickets=[tuple(t) for t in body["tickets"]])
     assert body["counts"] == run.counts and body["prize_total"] == run.prize
     block = "<d1><d2><d3><d4><d5><d6><b7>"
-    assert body["work"][:2] == ["<d1><d2><d3><d4><d5><d6>", block + "<+7>"] and body["work"][-1].startswith("<n3>")
-    assert all(line.startswith(block) for line in body["work"][2:5])
-    assert len(body["work"]) == 2 + 3 + 1  # draw, draw block, one match line per ticket, the division
+    check = "<b1><d1><b2><d2><b3><d3><b4><d4><b5><d5><b6><d6>"
+    assert body["work"][:3] == [check, "<d1><d2><d3><d4><d5><d6>", block + "<+7>"] and body["work"][-1].startswith("<n3>")
+    assert all(line.startswith(block) for line in body["work"][3:6])
+    assert len(body["work"]) == 3 + 3 + 1  # check line, draw, bonus line, one match line per ticket, the division
     again = client.post("/v1/draw", json=req).json()
     assert again["tickets"] == body["tickets"]  # same seed, same tickets
     fresh = client.post("/v1/draw", json={"money": 3000, "winning": "1,2,3,4,5,6", "bonus": 7}).json()
