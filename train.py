@@ -220,8 +220,8 @@ def parse_args(argv):
         parser.error("--curriculum_by_budget needs --max_train_minutes or --max_steps (the budget it spans)")
     if not 0 <= parsed[0].curriculum_mix <= 1:
         parser.error(f"--curriculum_mix must be a fraction in 0..1, got {parsed[0].curriculum_mix}")
-    for name in ("hit_weight", "bonus_weight", "error_weight"):
-        if getattr(parsed[4], name) <= 0:
+    for name in ("hit_weight", "bonus_weight", "error_weight", "check_repeat_weight"):
+        if getattr(parsed[4], name) is not None and getattr(parsed[4], name) <= 0:
             parser.error(f"--{name} must be positive, got {getattr(parsed[4], name)}")
     if problems := config_problems(parsed[2]):
         parser.error("; ".join(problems))
@@ -299,7 +299,7 @@ def main(argv=None):
     collator = WeightedCollator(
         tokenizer.pad_token_id, loss_args.by_kind_id(),
         pad_to_multiple_of=data_args.max_length if data_args.pad_to_max_length else None,
-        token_factors=loss_args.by_token_id(tokenizer),
+        token_factors=loss_args.by_token_id(tokenizer), check_repeat=loss_args.check_repeat(tokenizer),
     )
     time_limit = TimeLimit(script.max_train_minutes) if script.max_train_minutes else None
     average = WeightAverage(script.ema_decay, resume_dir=training_args.resume_from_checkpoint or None) \

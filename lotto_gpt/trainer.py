@@ -63,6 +63,12 @@ class LossArguments:
                           "match lines' draw blocks is weighed too (copies of the line above). 4 moved seeds "
                           "0 / 5 by -34.6 / +21.4 points: not a default (BENCHMARKS.md, session 14)"},
     )
+    check_repeat_weight: float | None = field(
+        default=None,
+        metadata={"help": "factor on the check line's repeat flag (transcript format: the <o3> of "
+                          "<b1><d1><b2><d2><b3><o3>[ERROR]), in place of --hit_weight, which weighs the same token as "
+                          "the bonus line's and the match lines' hit; unset: --hit_weight"},
+    )
     error_weight: float = field(
         default=1.0,
         metadata={"help": "factor on the weight of the [ERROR] messages (transcript format): the program's answer to "
@@ -94,6 +100,34 @@ class LossArguments:
         for ids, factor in factors:
             table[ids] = factor
         return table
+
+    def check_repeat(self, tokenizer) -> "CheckRepeat | None":
+        """The check line's own factor for its repeat flag, or None where it is the hit flags' factor anyway."""
+        if self.check_repeat_weight is None or self.check_repeat_weight == self.hit_weight:
+            return None
+        vocab = tokenizer.get_vocab()
+        if transcript.flag_token(transcript.HIT, 1) not in vocab:
+            return None
+        return CheckRepeat(tokenizer, self.check_repeat_weight)
+
+
+class CheckRepeat:
+    """Finds the check line's repeat flag in a batch: a hit flag right after a bonus token with another bonus token
+    three back (`<b2><d2><b3><o3>`). The bonus line's duplicate has a draw token there (`<d5><d6><b3><o3>`), a match
+    line's hit a ticket number, so the token alone cannot tell them apart: the context can."""
+
+    def __init__(self, tokenizer, factor: float):
+        vocab = tokenizer.get_vocab()
+        self.factor = factor
+        self.hit = torch.zeros(len(tokenizer), dtype=torch.bool)
+        self.bonus = torch.zeros(len(tokenizer), dtype=torch.bool)
+        self.hit[[vocab[transcript.flag_token(transcript.HIT, n)] for n in rules.NUMBERS]] = True
+        self.bonus[[vocab[transcript.bonus_token(n)] for n in rules.NUMBERS]] = True
+
+    def mask(self, input_ids: torch.Tensor) -> torch.Tensor:
+        found = torch.zeros_like(input_ids, dtype=torch.bool)
+        found[:, 3:] = self.hit[input_ids[:, 3:]] & self.bonus[input_ids[:, 2:-1]] & self.bonus[input_ids[:, :-3]]
+        return found
 
 
 class TimeLimit(TrainerCallback):
@@ -257,10 +291,11 @@ class WeightedCollator:
     """Pads a batch (right) and turns kind ids into loss weights; padding weighs 0."""
 
     def __init__(self, pad_token_id: int, weights: torch.Tensor, pad_to_multiple_of: int | None = None,
-                 token_factors: torch.Tensor | None = None):
+                 token_factors: torch.Tensor | None = None, check_repeat: CheckRepeat | None = None):
         self.pad_token_id = pad_token_id
         self.weights = weights
         self.token_factors = token_factors
+        self.check_repeat = check_repeat
         self.pad_to_multiple_of = pad_to_multiple_of
 
     def __call__(self, features):
@@ -277,8 +312,10 @@ class WeightedCollator:
             kind_ids[i, :length] = torch.as_tensor(f["kind_ids"])
             attention_mask[i, :length] = 1
         loss_weights = torch.where(kind_ids >= 0, self.weights[kind_ids.clamp_min(0)], 0.0)
-        if self.token_factors is not None:
-            loss_weights = loss_weights * self.token_factors[input_ids]
+        factors = self.token_factors[input_ids] if self.token_factors is not None else torch.ones_like(loss_weights)
+        if self.check_repeat is not None:
+            factors = torch.where(self.check_repeat.mask(input_ids), self.check_repeat.factor, factors)
+        loss_weights = loss_weights * factors
         return {"input_ids": input_ids, "attention_mask": attention_mask,
                 "loss_weights": loss_weights, "kind_ids": kind_ids}
 
