@@ -167,6 +167,8 @@ def config_problems(cfg: DataConfig) -> list[str]:
         problems.append(f"--purchase_tickets must be at least 1 (got {cfg.purchase_tickets})")
     if cfg.purchase_divisions < 0:
         problems.append(f"--purchase_divisions must be at least 0 (got {cfg.purchase_divisions})")
+    if not cfg.work_lines and cfg.division_share > 0:  # a division row is nothing but work lines
+        problems.append(f"--division_share must be 0 with --work_lines false (got {cfg.division_share})")
     return problems
 
 

@@ -345,6 +345,12 @@ def test_purchase_rows_of_the_ablation_without_work_lines_hold_no_division():
     assert not any("<n" in row["text"] for row in build_dataset_dict({"train": 20}, seed=7, cfg=cfg)["train"])
 
 
+def test_division_rows_in_the_ablation_without_work_lines_are_a_config_problem():
+    assert any("--division_share must be 0 with --work_lines false" in p
+               for p in config_problems(DataConfig(division_share=0.1, work_lines=False)))
+    assert config_problems(DataConfig(division_share=0.1)) == []
+
+
 def test_negative_purchase_divisions_is_a_config_problem():
     assert any("--purchase_divisions" in p for p in config_problems(DataConfig(purchase_divisions=-1)))
 
