@@ -376,7 +376,7 @@ def test_an_ema_decay_outside_0_1_is_a_usage_error(decay, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("weight", ["0", "-1"])
-@pytest.mark.parametrize("flag", ["--hit_weight", "--bonus_weight", "--error_weight"])
+@pytest.mark.parametrize("flag", ["--hit_weight", "--bonus_weight", "--error_weight", "--check_repeat_weight"])
 def test_a_token_weight_not_above_0_is_a_usage_error(flag, weight, monkeypatch, capsys):
     assert f"{flag} must be positive" in usage_error([flag, weight], monkeypatch, capsys)
 

@@ -201,6 +201,32 @@ def test_a_token_weight_multiplies_only_its_tokens(flag, tokens, tok, data):
     assert torch.equal(weighted["loss_weights"][~chosen], plain["loss_weights"][~chosen])
 
 
+def _weights_of(text: str, tok, loss_args: LossArguments) -> dict:
+    ids = tok(text)["input_ids"]
+    feature = {"input_ids": ids, "kind_ids": [KIND_IDS[Kind.WORK.value]] * len(ids)}
+    weights = WeightedCollator(tok.pad_token_id, loss_args.by_kind_id(), token_factors=loss_args.by_token_id(tok),
+                               check_repeat=loss_args.check_repeat(tok))([feature])["loss_weights"][0]
+    return list(zip(tok.convert_ids_to_tokens(ids), weights.tolist()))
+
+
+def test_the_check_repeat_weight_weighs_only_the_check_lines_repeat_flag(tok):
+    loss_args = LossArguments(hit_weight=4.0, check_repeat_weight=1.0)
+    work = loss_args.work_weight
+    check = _weights_of("<b1><d1><b2><d2><b2><o2>", tok, loss_args)
+    assert check[-1] == ("<o2>", work)  # the repeat: the check repeat factor, not the hit flags'
+    bonus = _weights_of("<d1><d2><d3><d4><d5><d6><b3><o3>", tok, loss_args)
+    assert bonus[-1] == ("<o3>", 4.0 * work)  # the bonus's duplicate: still a hit flag
+    match = _weights_of("<d1><d2><d3><d4><d5><d6><b7><t1>[1, 2, 3, 8, 9, 10<o1><o2>", tok, loss_args)
+    assert match[-2:] == [("<o1>", 4.0 * work), ("<o2>", 4.0 * work)]
+
+
+def test_an_unset_check_repeat_weight_is_the_hit_weight(tok):
+    assert LossArguments(hit_weight=4.0).check_repeat(tok) is None
+    assert LossArguments(hit_weight=4.0, check_repeat_weight=4.0).check_repeat(tok) is None
+    loss_args = LossArguments(hit_weight=4.0)
+    assert _weights_of("<b1><d1><b1><o1>", tok, loss_args)[-1] == ("<o1>", 4.0 * loss_args.work_weight)
+
+
 def test_hit_weight_1_or_a_tokenizer_without_flags_changes_nothing(tok):
     assert LossArguments().by_token_id(tok) is None
     assert LossArguments(hit_weight=3.0).by_token_id(_NoFlags()) is None
