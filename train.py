@@ -115,7 +115,7 @@ class DataArguments:
     dataset_dir: str | None = field(
         default=None, metadata={"help": "saved DatasetDict; built there if missing (default data/<format>)"}
     )
-    tokenizer: str = field(default="lotto", metadata={"help": "lotto (designed), lotto_stride (typed separators as one token), lotto_fused (a typed number and its separators as one token), lotto_thousands (a typed amount as its count of thousands, then 000), byte_bpe (trained) or gpt2",
+    tokenizer: str = field(default="lotto", metadata={"help": "lotto (designed), lotto_stride (typed separators as one token), lotto_fused (a typed number and its separators as one token), lotto_thousands (a typed amount as its count of thousands, then 000), lotto_fused_thousands (both), byte_bpe (trained) or gpt2",
                                                           "choices": [*LOTTO_KINDS, "byte_bpe", "gpt2"]})
     fold_other_chars: bool = field(default=False, metadata={
         "help": "lotto tokenizers: every character but printable ASCII and the newline is one token (typed junk "

@@ -30,6 +30,9 @@ it was spaced or padded (measured; see BENCHMARKS.md).
 and then `000` (`20000` is `20` `000`): the ticket count is a copy (the cpu preset's, with `fold_other`, since
 session 27: BENCHMARKS.md).
 
+`lotto_fused_thousands`: both, `lotto_fused`'s typed numbers and `lotto_thousands`'s typed amounts (measured; see
+BENCHMARKS.md, session 29).
+
 `fold_other=True` (any `lotto` kind, train.py's `--fold_other_chars`): every character of the text that is not printable
 ASCII or a newline is one token, `OTHER` (a normalizer: added tokens, the program's texts, are matched before it).
 The program reads only ASCII digits, spaces and commas (`rules._DIGITS`, `rules._trim`); every other character
@@ -102,6 +105,10 @@ FUSED_AFFIXES = [(space, zeros, comma) for space in ("", " ") for zeros in ("", 
 THOUSANDS = r"(?<![\d.,])\d{1,2}(?=000(?![\d.]))|(?<=\d)000(?![\d.])"
 # leading zeros before such an amount are split off first, as before a lotto number ("012000": `0` `12` `000`)
 THOUSANDS_LEADING_ZEROS = r"(?<![\d.])0+(?=[1-9]\d?(?:000)?(?![\d.]))"
+# `lotto_fused_thousands`: both. The ticket numbers and the fused typed numbers are cut out of the whole text first;
+# the later splits keep such a piece whole (they see one piece at a time, where " 037 ," ends its piece) and
+# cut the rest as `lotto_thousands` does
+FUSED_PIECE = r"\A(?:" + TICKET_NUMBER + r"|[ ]?0{0,2}[1-9]\d?(?:[ ]?,)?)\z"
 TICKET_OPEN, TICKET_SEP, TYPED_SEP = "[", ", ", ","
 MODEL_MAX_LENGTH = 4096  # 100 tickets with work lines is about 3,300 tokens
 
@@ -172,6 +179,10 @@ def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False, typed_fus
         for token in fused_number_tokens():
             _merge_into_one_token(token, vocab, merges)
         splits = [FUSED_PATTERN]
+        if thousands:
+            _merge_into_one_token("000", vocab, merges)
+            splits = [TICKET_NUMBER + "|" + FUSED_TYPED_NUMBER, FUSED_PIECE + "|" + THOUSANDS_LEADING_ZEROS,
+                      FUSED_PIECE + "|" + THOUSANDS + "|" + NUMBER_PATTERN]
     elif thousands:
         _merge_into_one_token("000", vocab, merges)
         splits = [THOUSANDS_LEADING_ZEROS, THOUSANDS + "|" + NUMBER_PATTERN]
@@ -219,7 +230,7 @@ def _wrap(tok: Tokenizer, bos: str, eos: str, pad: str) -> PreTrainedTokenizerFa
     )
 
 
-LOTTO_KINDS = ("lotto", "lotto_stride", "lotto_fused", "lotto_thousands")
+LOTTO_KINDS = ("lotto", "lotto_stride", "lotto_fused", "lotto_thousands", "lotto_fused_thousands")
 
 
 def build_tokenizer(kind: str, fmt, corpus=(), fold_other: bool = False) -> PreTrainedTokenizerFast:
@@ -227,8 +238,9 @@ def build_tokenizer(kind: str, fmt, corpus=(), fold_other: bool = False) -> PreT
     (trained on `corpus`) or `gpt2` (the Hub's files); `fold_other`: a `lotto` kind's junk characters as one token."""
     if kind in LOTTO_KINDS:
         return build_lotto_tokenizer(fmt.program_vocabulary() + fmt.work_vocabulary(),
-                                     typed_stride=kind == "lotto_stride", typed_fused=kind == "lotto_fused",
-                                     thousands=kind == "lotto_thousands", fold_other=fold_other)
+                                     typed_stride=kind == "lotto_stride",
+                                     typed_fused=kind in ("lotto_fused", "lotto_fused_thousands"),
+                                     thousands=kind in ("lotto_thousands", "lotto_fused_thousands"), fold_other=fold_other)
     if fold_other:
         raise ValueError(f"fold_other is a lotto tokenizer option ({', '.join(LOTTO_KINDS)}), not {kind!r}'s")
     if kind == "byte_bpe":

@@ -19,7 +19,8 @@ from conftest import SPEC_LINES, SPEC_TICKETS, clean_run
 from lotto_gpt import data, rules
 from lotto_gpt.formats import seed, transcript
 from lotto_gpt.rules import Msg
-from lotto_gpt.tokenizer import BOS, OTHER, build_tokenizer, fused_number_tokens, next_number_tokens, typed_separators
+from lotto_gpt.tokenizer import (BOS, OTHER, build_tokenizer, fused_number_tokens, next_number_tokens, number_tokens,
+                                 typed_separators)
 
 
 def encode(tok, text: str) -> list[int]:
@@ -413,6 +414,51 @@ def test_thousands_tokenizes_everything_but_typed_lines_as_lotto_does(thousands_
         text = data.make_row(i, "test", 0, data.DataConfig())["text"]
         untyped = re.sub(r"<in>[^\n]*\n", "<in>\n", text)
         assert tokens(thousands_tokenizer, untyped) == tokens(lotto_tokenizer, untyped)
+
+
+# ================================================================ lotto_fused_thousands (both)
+
+@pytest.fixture(scope="module")
+def fused_thousands_tokenizer():
+    return build_tokenizer("lotto_fused_thousands", transcript)
+
+
+def _typed_lines(text: str) -> list[str]:
+    return re.findall(r"<in>[^\n]*\n", text)
+
+
+def test_fused_thousands_reads_typed_numbers_as_fused_and_typed_amounts_as_thousands(
+        fused_thousands_tokenizer, fused_tokenizer, thousands_tokenizer):
+    fused = set(fused_number_tokens()) | set(number_tokens())
+    for i in range(60):
+        text = data.make_row(i, "test", 0, data.DataConfig())["text"]
+        for line in _typed_lines(text):
+            both, thousands = tokens(fused_thousands_tokenizer, line), tokens(thousands_tokenizer, line)
+            if "000" in thousands:
+                assert both == thousands, line
+            else:
+                assert [t for t in both if t in fused] == [t for t in tokens(fused_tokenizer, line) if t in fused], line
+
+
+def test_fused_thousands_examples(fused_thousands_tokenizer):
+    assert tokens(fused_thousands_tokenizer, "<in>0022 , 037,034 ,6,0020, 44 \n") == [
+        "<in>", "0022 ,", " 037,", "034 ,", "6,", "0020,", " 44", " ", "\n"]
+    assert tokens(fused_thousands_tokenizer, "<in>012000 \n") == ["<in>", "0", "12", "000", " ", "\n"]
+    assert tokens(fused_thousands_tokenizer, "<in>07\n") == ["<in>", "07", "\n"]
+    assert tokens(fused_thousands_tokenizer, "<in>0\n") == ["<in>", "0", "\n"]
+
+
+def test_fused_thousands_tokenizes_everything_but_typed_lines_as_thousands_does(fused_thousands_tokenizer,
+                                                                                thousands_tokenizer):
+    for i in range(60):
+        text = data.make_row(i, "test", 0, data.DataConfig())["text"]
+        untyped = re.sub(r"<in>[^\n]*\n", "<in>\n", text)
+        assert tokens(fused_thousands_tokenizer, untyped) == tokens(thousands_tokenizer, untyped)
+
+
+def test_fused_thousands_tokens_never_straddle_a_kind_boundary(fused_thousands_tokenizer, many_runs):
+    for run in many_runs:
+        assert_no_token_straddles_a_segment(fused_thousands_tokenizer, transcript.encode(run))
 
 
 # ================================================================ fold_other (junk characters as one token)
