@@ -67,7 +67,8 @@ class LossArguments:
         default=None,
         metadata={"help": "factor on the check line's repeat flag (transcript format: the <o3> of "
                           "<b1><d1><b2><d2><b3><o3>[ERROR]), in place of --hit_weight, which weighs the same token as "
-                          "the bonus line's and the match lines' hit; unset: --hit_weight"},
+                          "the bonus line's and the match lines' hit; unset: --hit_weight. 1 did not cut the check "
+                          "line's failures (misfetched typed numbers, not false alarms): BENCHMARKS.md, session 29"},
     )
     error_weight: float = field(
         default=1.0,
