@@ -178,16 +178,14 @@ def build_lotto_tokenizer(extra_tokens=(), typed_stride: bool = False, typed_fus
     elif typed_fused:
         for token in fused_number_tokens():
             _merge_into_one_token(token, vocab, merges)
-        splits = [FUSED_PATTERN]
-        if thousands:
-            _merge_into_one_token("000", vocab, merges)
-            splits = [TICKET_NUMBER + "|" + FUSED_TYPED_NUMBER, FUSED_PIECE + "|" + THOUSANDS_LEADING_ZEROS,
-                      FUSED_PIECE + "|" + THOUSANDS + "|" + NUMBER_PATTERN]
+        splits = [TICKET_NUMBER + "|" + FUSED_TYPED_NUMBER, FUSED_PIECE + "|" + THOUSANDS_LEADING_ZEROS,
+                  FUSED_PIECE + "|" + THOUSANDS + "|" + NUMBER_PATTERN] if thousands else [FUSED_PATTERN]
     elif thousands:
-        _merge_into_one_token("000", vocab, merges)
         splits = [THOUSANDS_LEADING_ZEROS, THOUSANDS + "|" + NUMBER_PATTERN]
     else:
         splits = [LEADING_ZEROS, NUMBER_PATTERN]
+    if thousands:
+        _merge_into_one_token("000", vocab, merges)
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, byte_fallback=True, fuse_unk=False))
     if fold_other:
         tok.normalizer = normalizers.Replace(Regex(OTHER_CHARS), OTHER)

@@ -122,7 +122,7 @@ class CheckRepeat:
         self.factor = factor
         self.hit = torch.zeros(len(tokenizer), dtype=torch.bool)
         self.bonus = torch.zeros(len(tokenizer), dtype=torch.bool)
-        self.hit[[vocab[transcript.flag_token(transcript.HIT, n)] for n in rules.NUMBERS]] = True
+        self.hit[[vocab[t] for t in transcript.flag_tokens((transcript.HIT,))]] = True
         self.bonus[[vocab[transcript.bonus_token(n)] for n in rules.NUMBERS]] = True
 
     def mask(self, input_ids: torch.Tensor) -> torch.Tensor:
