@@ -148,6 +148,11 @@ class ScriptArguments:
                                          "it; a resumed run keeps its first size). On in the cpu preset; a "
                                          "--curriculum_samples or --curriculum_by_budget on the command line turns it off"}
     )
+    curriculum_fill: float = field(
+        default=CURRICULUM_FILL, metadata={"help": "with --curriculum_fit: the row count is this many times the rows "
+                                                   "the budget reads, so the window ends near the 0.05 + 0.95 / FILL "
+                                                   "length quantile when the timing holds"}
+    )
     curriculum_by_budget: bool = field(
         default=False, metadata={"help": "the curriculum's window widens with the share of the run done (the larger of "
                                          "the time's share of --max_train_minutes to the power 0.7, and the steps' "
@@ -218,6 +223,8 @@ def parse_args(argv):
         parser.error(f"--lr_decay_fraction must be in (0, 1], got {parsed[0].lr_decay_fraction}")
     if parsed[0].curriculum_by_budget and not parsed[0].max_train_minutes and parsed[5].max_steps <= 0:
         parser.error("--curriculum_by_budget needs --max_train_minutes or --max_steps (the budget it spans)")
+    if parsed[0].curriculum_fill <= 0:
+        parser.error(f"--curriculum_fill must be positive, got {parsed[0].curriculum_fill}")
     if not 0 <= parsed[0].curriculum_mix <= 1:
         parser.error(f"--curriculum_mix must be a fraction in 0..1, got {parsed[0].curriculum_mix}")
     for name in ("hit_weight", "bonus_weight", "error_weight", "check_repeat_weight"):
@@ -368,8 +375,8 @@ def fit_curriculum(trainer: TailWeightedTrainer, script: ScriptArguments, traini
     budget = 60 * script.max_train_minutes if script.max_train_minutes else float("inf")
     max_rows = training_args.max_steps * batch if training_args.max_steps > 0 else None
     spread = sum(spread_mask(trainer.train_dataset) or [])  # all in the warm-up, beside the sessions
-    fit = {"samples": fitted_curriculum_rows(seconds, budget, max_rows, spread), "seconds_per_row": round(seconds, 6),
-           "fill": CURRICULUM_FILL, "spread_rows": spread, "budget_minutes": script.max_train_minutes,
+    fit = {"samples": fitted_curriculum_rows(seconds, budget, max_rows, spread, fill=script.curriculum_fill),
+           "seconds_per_row": round(seconds, 6), "fill": script.curriculum_fill, "spread_rows": spread, "budget_minutes": script.max_train_minutes,
            "max_rows": max_rows}
     if training_args.world_size > 1:
         from accelerate.utils import broadcast_object_list

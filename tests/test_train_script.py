@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from datasets import Dataset
 from safetensors.torch import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,6 +298,29 @@ def test_a_curriculum_given_on_the_command_line_turns_the_fit_off(argv, monkeypa
 
     assert train.parse_args(argv)[0].curriculum_fit is False
     assert train.parse_args([*argv, "--curriculum_fit", "true"])[0].curriculum_fit is True
+
+
+@pytest.mark.parametrize("fill, rows", [("1.0", 35_000), ("1.1", 38_000)])
+def test_the_curriculum_fill_scales_the_fitted_row_count(fill, rows, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import train
+
+    class Timed:  # 50 ms a row: 29 minutes read 34,800 rows
+        train_dataset = Dataset.from_dict({"input_ids": [[1]]})
+
+        def time_rows(self):
+            return 0.05
+
+        def is_world_process_zero(self):
+            return True
+
+    script, *_, training_args = train.parse_args(["--output_dir", str(tmp_path), "--curriculum_fill", fill])
+    fit = train.fit_curriculum(Timed(), script, training_args)
+    assert (fit["samples"], fit["fill"]) == (rows, float(fill))
+
+
+def test_a_curriculum_fill_of_zero_is_a_usage_error(monkeypatch, capsys):
+    assert "--curriculum_fill must be positive" in usage_error(["--curriculum_fill", "0"], monkeypatch, capsys)
 
 
 def test_a_resumed_run_keeps_the_curriculum_its_first_run_fitted(tmp_path, monkeypatch):
