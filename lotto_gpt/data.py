@@ -24,9 +24,10 @@ BAD_LINE_REPEATS = (1, 1, 1, 2, 3)  # how many bad lines a bad stage gets, drawn
 DRAW_EPISODES = 4  # draw episodes in one draw row: about a short session's length, so little padding beside one
 DRAW_BAD_SHARE = 0.5  # share of draw episodes with bad lines (whole sessions: --bad_input_share)
 DIVISION_LINES = 8  # long divisions in one division row: about a short session's length
-DATA_VERSION = 15  # bump when the sampling, a default share or a format changes (v11 was reverted: session 19;
+DATA_VERSION = 16  # bump when the sampling, a default share or a format changes (v11 was reverted: session 19;
 # v12: five long divisions after each purchase row, session 23; v13: bad input in 40 percent of the sessions, session 24;
-# v14: the quotient's and the rate line's places, session 26; v15: the winning line checked the bonus's way, session 28)
+# v14: the quotient's and the rate line's places, session 26; v15: the winning line checked the bonus's way, session 28;
+# v16: every bonus error restates the draw, session 29)
 BUILD_INFO = "build_info.json"  # saved beside a built dataset: see build_info()
 
 

@@ -71,9 +71,14 @@ def categorize(tokens: list[str], kinds: list[int]) -> list[str | None]:
                 else:
                     category = "stats"
             elif tok.startswith("[ERROR]"):
-                # on a restated line (`duplicate_work`): a winning line's repeat, or after a bonus's `<o3>`
-                restated = i and (_DRAW_TOKEN.fullmatch(tokens[i - 1]) or _HIT_FLAG.fullmatch(tokens[i - 1]))
-                category = "duplicate_error" if restated else "error_message"
+                # on a restated line: after a repeat's `<o3>` (`duplicate_work`), or the bonus's other errors after
+                # the draw (`<d6>[ERROR]`)
+                if i and _HIT_FLAG.fullmatch(tokens[i - 1]):
+                    category = "duplicate_error"
+                elif i and _DRAW_TOKEN.fullmatch(tokens[i - 1]):
+                    category = "bonus_error"
+                else:
+                    category = "error_message"
             else:
                 category = "program"
         out.append(category)
@@ -168,7 +173,7 @@ def line_kind(line: str, previous: str = "") -> str:
     if re.match(r"<t\d+>\[", line):
         return "ticket"
     if line.startswith(("<d", "<b")) and "[ERROR]" in line:
-        return "duplicate check"
+        return "duplicate check" if _FLAG.search(line) else "bonus error"  # the draw restated, then the error
     if line.startswith("<b"):
         return "draw checked"  # `transcript.check_line`
     if line.startswith("<d") and "<t" in line:

@@ -59,6 +59,11 @@ def test_the_error_after_a_duplicates_draw_tokens_is_the_duplicate_decision(lott
     assert cats[rules.Msg.NUMBER_RANGE] == "error_message"
 
 
+def test_the_error_after_a_bad_bonus_lines_restated_draw_is_the_bonus_error(lotto_tokenizer):
+    run = rules.play(["3000", "1,2,3,4,5,6", "x", "7"], tickets=[(1, 2, 3, 4, 5, 6)] * 3)
+    assert _categories(run, lotto_tokenizer)[rules.Msg.BONUS_NOT_NUMBER] == "bonus_error"
+
+
 def test_the_flag_right_after_a_typed_bonus_is_the_bonus_check(lotto_tokenizer):
     run = rules.play(["3000", "1,2,3,4,5,6", "3", "7"], tickets=[(3, 8, 9, 10, 11, 12)] * 3)
     cats = _categories(run, lotto_tokenizer)
@@ -198,6 +203,10 @@ def test_a_wrong_flag_on_an_accepted_bonus_line_is_a_bonus_line_error():
     assert line_kind("<d1><d2><d3><d4><d5><d6><b7><+7>", "<in>7") == "bonus line"
     assert line_kind("<d1><d2><d3><d4><d5><d6><b7><o7>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.", "<in>7") \
         == "duplicate check"
+
+
+def test_a_restated_draw_that_ends_in_an_error_without_a_flag_is_a_bonus_error():
+    assert line_kind("<d1><d2><d3><d4><d5><d6>[ERROR] 보너스 번호는 숫자여야 합니다.", "<in>x") == "bonus error"
 
 
 def test_a_dataset_of_another_data_version_is_a_usage_error_not_scored(tmp_path, capsys):

@@ -187,6 +187,16 @@ def test_other_errors_and_the_ablation_without_work_lines_restate_nothing():
     assert "<d" not in join(segments) and "<in>6\n[ERROR]" in join(segments)
 
 
+def test_every_other_bonus_error_restates_the_draw_before_its_error_on_the_same_line():
+    run = rules.play(["8000", "1,2,3,4,5,6", "x", "0", "7"], tickets=SPEC_TICKETS)
+    text = transcript.to_text(run)
+    assert f"<in>x\n<d1><d2><d3><d4><d5><d6>{Msg.BONUS_NOT_NUMBER}\n" in text
+    assert f"<in>0\n<d1><d2><d3><d4><d5><d6>{Msg.NUMBER_RANGE}\n" in text
+    assert transcript.to_stdout(text) == rules.console_text(run)
+    assert transcript.parse(text).errors == [Msg.BONUS_NOT_NUMBER, Msg.NUMBER_RANGE]
+    assert "<in>x\n[ERROR]" in join(transcript.encode(run, work=False))
+
+
 def test_incomplete_transcript_ends_waiting_for_input():
     run = rules.play(["8000", "1,2,3,4,5,6"], tickets=SPEC_TICKETS)
     text = transcript.to_text(run)
@@ -277,8 +287,11 @@ def test_work_lines_are_right_for_random_complete_runs(many_runs):
         # besides the duplicates' own lines (pinned by the duplicate tests above)
         duplicates = "".join(transcript.duplicate_work(a, run.winning) for a in run.attempts
                              if a.error in transcript.DUPLICATE_ERRORS)
+        # and the draw restated before every other bonus error (data v16)
+        bonus_errors = sum(a.stage is rules.Stage.BONUS and a.error not in (*transcript.DUPLICATE_ERRORS, None,
+                                                                            Msg.LINE_TOO_LONG) for a in run.attempts)
         # the check line, the draw line and a block per line
-        assert text.count("<d") == 6 * (3 + len(run.tickets)) + duplicates.count("<d")
+        assert text.count("<d") == 6 * (3 + len(run.tickets) + bonus_errors) + duplicates.count("<d")
         assert len(lines) == 1 + len(run.tickets)
         tallies = {k: 0 for k in rules.RANK_KEYS}
         n = len(run.tickets)

@@ -22,6 +22,9 @@ Example (the spec's run; `<in>` marks a line the user types, it ends at the newl
     <in>3
     <d1><d2><d3><d4><d5><d6><b3><o3>[ERROR] 보너스 번호는 당첨 번호와 중복될 수 없습니다.
     보너스 번호를 입력해 주세요.
+    <in>x
+    <d1><d2><d3><d4><d5><d6>[ERROR] 보너스 번호는 숫자여야 합니다.   (any bonus error: the draw restated first)
+    보너스 번호를 입력해 주세요.
     <in>7
     <d1><d2><d3><d4><d5><d6><b7><+7>              work: the draw block (the whole draw), the bonus's flag
     <d1>...<d6><b7><t8>[8, 21, 23, 41, 42, 43<x8><x21><x23><x41><x42><x43><c0>
@@ -56,6 +59,10 @@ Why each work line (every step is a small local computation):
   `<+7>` (the bonus) accepts it, `<o3>` (a winning number) is the duplicate, its `[ERROR]` after it.
   The decision is then the flag, which every match line trains six times (data v10; v9 wrote the
   error or the newline right after `<b3>`, and no run learned it: BENCHMARKS.md, session 17).
+- every line after a typed bonus starts with the draw restated, the errors' lines too
+  (`<d1>..<d6>[ERROR] ...`): the bonus line then copies the draw from the line one input above
+  it, never from across a run of bad lines (data v15: the bonus line miscopied the draw in 15
+  of 1,120 test sessions with a bad bonus line, in none of 6,880 without: BENCHMARKS.md, session 29).
 - every match line starts with the draw block `<d..>x6<bX>` (a plain copy of the line
   above it): the numbers a flag is checked against are always among the last ~20 tokens,
   at nearly fixed offsets, instead of hundreds of tokens back.
@@ -266,6 +273,8 @@ def encode(run: Run, work: bool = True) -> list[Segment]:
         if attempt.error is not None:
             if work and attempt.error in DUPLICATE_ERRORS:
                 put(duplicate_work(attempt, run.winning), Kind.WORK)  # the error follows on the same line
+            elif work and attempt.stage is Stage.BONUS:
+                put(draw_line(run.winning), Kind.WORK)  # every bonus error restates the draw: see the docstring
             put(f"{attempt.error}\n{attempt.stage.prompt}\n")
             continue
         put("\n")
