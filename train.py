@@ -346,7 +346,9 @@ def main(argv=None):
             "tokenizer": data_args.tokenizer, "fold_other_chars": data_args.fold_other_chars, "world_size": training_args.world_size, "ema_decay": script.ema_decay,
             "unseen_byte_tokens": filled,
             "curriculum": {"samples": script.curriculum_samples, "by_budget": script.curriculum_by_budget,
-                           "mix": script.curriculum_mix, "fit": fit},
+                           "mix": script.curriculum_mix, "spread_batches": script.spread_batches, "fit": fit,
+                           # the sampler's seed: benchmarks/curriculum_reach.py replays the order from it
+                           "seed": training_args.data_seed if training_args.data_seed is not None else training_args.seed},
             "lr_schedule": {"type": training_args.lr_scheduler_type, "learning_rate": training_args.learning_rate,
                             "by_time": script.lr_schedule_by_time, "decay_fraction": script.lr_decay_fraction},
         }

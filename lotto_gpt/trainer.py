@@ -264,7 +264,11 @@ def run_progress(rows_per_step: int, max_steps: int, limit: TimeLimit | None, sh
 # 5,000 division rows on top of the 3,000 purchase rows the window never reached the long sessions (0 of 77 right,
 # session 22). The fill is on all rows since then: 1.25 x the rows read, less the 3,000 purchase rows, gives the
 # counts the fitted runs above had at their timings (32,000 / 38,000 / 37,000).
-CURRICULUM_FILL = 1.25
+# 1.1 since session 30: with a timing that holds, 1.25 ends the window at the 0.05 + 0.95 / 1.25 = 0.81 length
+# quantile, short of the 20-ticket sessions (0.82-0.88), and the runs that read fewer than ~100 of them lost the
+# countdown `<t20>` -> `<t19>` (3 of 14 runs on data v15-v16; most timings were pessimistic, 1.0-1.2x, which is why
+# the others reached them; benchmarks/curriculum_reach.py replays a run's reach). 1.1 ends it at 0.91.
+CURRICULUM_FILL = 1.1
 CALIBRATION_BATCHES = 12
 CALIBRATION_PASSES = 3
 CALIBRATION_QUANTILE = 0.9  # timed rows: evenly spaced lengths up to this quantile (the rest are 30-100-ticket rows)

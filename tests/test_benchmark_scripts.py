@@ -53,3 +53,58 @@ def test_shape_step_bad_shape_is_a_usage_error():
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "shape_step.py"), "--shapes", "4by128"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "LAYERSxWIDTH" in result.stderr
+
+
+def _reach(rows_read: int) -> dict:
+    curriculum_reach = load_script("benchmarks/curriculum_reach.py", "curriculum_reach")
+    n_tickets = [1 + i % 20 for i in range(200)]  # ten sessions of each count, length growing with the count
+    lengths = [10 * n + i % 3 for i, n in enumerate(n_tickets)]
+    return curriculum_reach.reach(lengths, [False] * 200, n_tickets, samples=200, rows_read=rows_read, batch=8, seed=0)
+
+
+def test_curriculum_reach_a_run_stopped_early_in_its_warm_up_read_no_20_ticket_session():
+    seen = _reach(40)
+    assert seen["rows"] == 40 and abs(seen["window"] - (0.05 + 0.95 * 40 / 200)) < 1e-9
+    assert seen["20"] == 0 and seen["19"] == 0
+
+
+def test_curriculum_reach_a_run_through_its_warm_up_read_every_session():
+    seen = _reach(200)
+    assert abs(seen["window"] - 1.0) < 1e-9 and (seen["19"], seen["20"], seen["over 20"]) == (10, 10, 0)
+
+
+def _summary_run(tmp_path: Path, **curriculum) -> Path:
+    run = tmp_path / "run"
+    run.mkdir()
+    block = {"samples": 1000, "by_budget": False, "mix": 0.0, "seed": 0, **curriculum}
+    (run / "train_summary.json").write_text(json.dumps({"global_step": 10, "curriculum": block}))
+    (run / "trainer_state.json").write_text(json.dumps({"train_batch_size": 8}))
+    (run / "tokenizer.json").write_text("{}")
+    return run
+
+
+def test_curriculum_reach_a_paced_run_is_a_usage_error(tmp_path):
+    run = _summary_run(tmp_path, by_budget=True)
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "curriculum_reach.py"), str(run),
+                             "--dataset_dir", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2 and "paced by the clock" in result.stderr
+
+
+def test_curriculum_reach_a_run_without_its_seed_is_a_usage_error(tmp_path):
+    run = _summary_run(tmp_path, seed=None)
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "curriculum_reach.py"), str(run),
+                             "--dataset_dir", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2 and "give --seed" in result.stderr
+
+
+def test_curriculum_reach_a_missing_run_is_a_usage_error(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "curriculum_reach.py"), str(tmp_path / "none"),
+                             "--dataset_dir", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2 and "not a finished run" in result.stderr
+
+
+def test_curriculum_reach_a_missing_dataset_is_a_usage_error(tmp_path):
+    run = _summary_run(tmp_path)
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "curriculum_reach.py"), str(run),
+                             "--dataset_dir", str(tmp_path / "none")], capture_output=True, text=True)
+    assert result.returncode == 2 and "not a built dataset" in result.stderr
