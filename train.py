@@ -35,7 +35,7 @@ from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, check_ch
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters, fill_unseen_byte_embeddings
 from lotto_gpt.tokenizer import LOTTO_KINDS, build_tokenizer
 from lotto_gpt.trainer import (CURRICULUM_FILL, LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage,
-                               WeightedCollator, fitted_curriculum_rows, spread_mask)
+                               WeightedCollator, fitted_curriculum_rows, sampler_seed, spread_mask)
 
 SELECTION_SUITE_SEED = 7919  # eval.py --seed of the sessions that choose among parallel seeds (the test suite: 0)
 
@@ -347,8 +347,7 @@ def main(argv=None):
             "unseen_byte_tokens": filled,
             "curriculum": {"samples": script.curriculum_samples, "by_budget": script.curriculum_by_budget,
                            "mix": script.curriculum_mix, "spread_batches": script.spread_batches, "fit": fit,
-                           # the sampler's seed: benchmarks/curriculum_reach.py replays the order from it
-                           "seed": training_args.data_seed if training_args.data_seed is not None else training_args.seed},
+                           "seed": sampler_seed(training_args)},  # benchmarks/curriculum_reach.py replays the order
             "lr_schedule": {"type": training_args.lr_scheduler_type, "learning_rate": training_args.learning_rate,
                             "by_time": script.lr_schedule_by_time, "decay_fraction": script.lr_decay_fraction},
         }
@@ -378,8 +377,8 @@ def fit_curriculum(trainer: TailWeightedTrainer, script: ScriptArguments, traini
     max_rows = training_args.max_steps * batch if training_args.max_steps > 0 else None
     spread = sum(spread_mask(trainer.train_dataset) or [])  # all in the warm-up, beside the sessions
     fit = {"samples": fitted_curriculum_rows(seconds, budget, max_rows, spread, fill=script.curriculum_fill),
-           "seconds_per_row": round(seconds, 6), "fill": script.curriculum_fill, "spread_rows": spread, "budget_minutes": script.max_train_minutes,
-           "max_rows": max_rows}
+           "seconds_per_row": round(seconds, 6), "fill": script.curriculum_fill, "spread_rows": spread,
+           "budget_minutes": script.max_train_minutes, "max_rows": max_rows}
     if training_args.world_size > 1:
         from accelerate.utils import broadcast_object_list
 

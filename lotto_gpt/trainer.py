@@ -354,7 +354,7 @@ class TailWeightedTrainer(Trainer):
         curriculum = self.curriculum_samples > 0 or self.curriculum_by_budget
         if curriculum and not sequential and "length" in dataset.column_names:
             batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
-            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+            seed = sampler_seed(self.args)
             spread = spread_mask(dataset)
             # every process's sampler hands out all rows (accelerate shards the batches): a step takes `batch` from each
             progress = run_progress(batch * self.args.world_size, self.args.max_steps, self.time_limit) \
@@ -459,6 +459,11 @@ class TailWeightedTrainer(Trainer):
         self._kind_sums.zero_()
         self._kind_counts.zero_()
         self._pad_tokens = self._all_tokens = 0
+
+
+def sampler_seed(args) -> int:
+    """The seed of the curriculum's order: `--data_seed` where given, else `--seed` (as transformers' own samplers)."""
+    return args.data_seed if args.data_seed is not None else args.seed
 
 
 MIX_QUANTILE = 0.9  # where the mix draws from: the 10% longest rows (about 30+ tickets) cost up to 5x a 20-ticket row
