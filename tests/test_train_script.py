@@ -133,7 +133,7 @@ def test_train_builds_data_and_writes_a_loadable_model(tmp_path):
 def test_a_fitted_curriculum_is_timed_sized_and_recorded(tmp_path, dataset_dir):
     out = tmp_path / "out"
     proc = run(train_cmd("--dataset_dir", dataset_dir, "--output_dir", out, "--max_steps", 3, "--eval_strategy", "no",
-                         "--per_device_train_batch_size", 4, "--curriculum_fit", "true"))
+                         "--per_device_train_batch_size", 4, "--curriculum_fit", "true", "--seed", 7))
     fit = json.loads((out / "curriculum_fit.json").read_text())
     assert fit["seconds_per_row"] > 0 and fit["max_rows"] == 3 * 4
     from datasets import load_from_disk
@@ -143,6 +143,7 @@ def test_a_fitted_curriculum_is_timed_sized_and_recorded(tmp_path, dataset_dir):
     assert fit["samples"] == 1000  # 12 rows at most (--max_steps), rounded up to one grain
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["curriculum"]["samples"] == 1000 and summary["curriculum"]["fit"] == fit
+    assert summary["curriculum"]["seed"] == 7  # the sampler's seed: benchmarks/curriculum_reach.py replays from it
     assert "curriculum fitted to this machine: 1,000 rows" in proc.stdout
 
 
