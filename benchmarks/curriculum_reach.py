@@ -4,10 +4,10 @@
 
 No training: it replays `CurriculumSampler` with the run's row count, seed and batch (`train_summary.json`;
 `--seed` for runs older than session 30, which did not record it) over the train split tokenized with the run's
-own tokenizer, takes the first `global_step` x batch rows, and prints the length quantile the window had reached
-and the whole sessions read of 19, 20 and more tickets. Session 30 (BENCHMARKS.md): every run that read fewer
-than ~100 twenty-ticket sessions lost the countdown `<t20>` -> `<t19>` in 20-51 of 500 test sessions, and every
-run that read more wrote it. A run paced by its budget (`--curriculum_by_budget`) cannot be replayed (its window
+own tokenizer, takes the first `global_step` x batch rows, and prints the length quantile the window had reached,
+the tokens read (unpadded) and the whole sessions read of 19, 20 and more tickets. Session 30 (BENCHMARKS.md):
+every run that read fewer than ~100 twenty-ticket sessions lost the countdown `<t20>` -> `<t19>` in 20-51 of 500
+test sessions, and every run that read more wrote it. A run paced by its budget (`--curriculum_by_budget`) cannot be replayed (its window
 followed the clock).
 """
 import argparse
@@ -47,7 +47,8 @@ def reach(lengths, spread, n_tickets, samples: int, rows_read: int, batch: int, 
     sessions = collections.Counter(n_tickets[i] for i in rows if not spread[i])
     main_read = sum(sessions.values())
     window = sampler.start_quantile + (1 - sampler.start_quantile) * min(1.0, main_read / max(1, samples))
-    return {"rows": len(rows), "window": window, "19": sessions[SMALL_TOP - 1], "20": sessions[SMALL_TOP],
+    return {"rows": len(rows), "tokens": sum(lengths[i] for i in rows), "window": window,
+            "19": sessions[SMALL_TOP - 1], "20": sessions[SMALL_TOP],
             "over 20": sum(count for tickets, count in sessions.items() if tickets > SMALL_TOP)}
 
 
@@ -76,8 +77,8 @@ def main():
         parser.error(f"--dataset_dir {args.dataset_dir}: not a built dataset with a train split ({error})")
     spread = spread_mask(train) or [False] * len(train)
     n_tickets = train["n_tickets"]
-    print("| run | rows read | window's end (length quantile) | sessions read of 19 / 20 / over 20 tickets |")
-    print("|---|---|---|---|")
+    print("| run | rows read | tokens read | window's end (length quantile) | sessions read of 19 / 20 / over 20 tickets |")
+    print("|---|---|---|---|---|")
     lengths_by_tokenizer = {}  # runs of one recipe share a tokenizer: tokenize the split (~2 minutes) once
     for run, (curriculum, batch, key) in runs.items():
         if key not in lengths_by_tokenizer:
@@ -87,7 +88,8 @@ def main():
         lengths = lengths_by_tokenizer[key]
         seen = reach(lengths, spread, n_tickets, curriculum["samples"], curriculum["global_step"] * batch, batch,
                      curriculum.get("seed", args.seed), curriculum["mix"], curriculum.get("spread_batches", False))
-        print(f"| {run} | {seen['rows']:,} | {seen['window']:.3f} | {seen['19']} / {seen['20']} / {seen['over 20']} |")
+        print(f"| {run} | {seen['rows']:,} | {seen['tokens']:,} | {seen['window']:.3f} "
+              f"| {seen['19']} / {seen['20']} / {seen['over 20']} |")
 
 
 if __name__ == "__main__":

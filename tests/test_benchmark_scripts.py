@@ -71,6 +71,7 @@ def test_curriculum_reach_a_run_stopped_early_in_its_warm_up_read_no_20_ticket_s
 def test_curriculum_reach_a_run_through_its_warm_up_read_every_session():
     seen = _reach(200)
     assert abs(seen["window"] - 1.0) < 1e-9 and (seen["19"], seen["20"], seen["over 20"]) == (10, 10, 0)
+    assert seen["tokens"] == sum(10 * (1 + i % 20) + i % 3 for i in range(200))  # every row's length, once
 
 
 def _summary_run(tmp_path: Path, **curriculum) -> Path:
