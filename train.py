@@ -352,7 +352,9 @@ def main(argv=None):
             "unseen_byte_tokens": filled,
             "curriculum": {"samples": script.curriculum_samples, "by_budget": script.curriculum_by_budget,
                            "mix": script.curriculum_mix, "spread_batches": script.spread_batches, "fit": fit,
-                           "seed": sampler_seed(training_args)},  # benchmarks/curriculum_reach.py replays the order
+                           # benchmarks/curriculum_reach.py replays the order from these
+                           "seed": sampler_seed(training_args),
+                           "batch": training_args.train_batch_size * training_args.gradient_accumulation_steps},
             "lr_schedule": {"type": training_args.lr_scheduler_type, "learning_rate": training_args.learning_rate,
                             "by_time": script.lr_schedule_by_time, "decay_fraction": script.lr_decay_fraction},
         }

@@ -4,11 +4,11 @@
 
 No training: it replays `CurriculumSampler` with the run's row count, seed and batch (`train_summary.json`;
 `--seed` for runs older than session 30, which did not record it) over the train split tokenized with the run's
-own tokenizer, takes the first `global_step` x batch rows, and prints the length quantile the window had reached,
-the tokens read (unpadded) and the whole sessions read of 19, 20 and more tickets. Session 30 (BENCHMARKS.md):
-every run that read fewer than ~100 twenty-ticket sessions lost the countdown `<t20>` -> `<t19>` in 20-51 of 500
-test sessions, and every run that read more wrote it. A run paced by its budget (`--curriculum_by_budget`) cannot be replayed (its window
-followed the clock).
+own tokenizer, takes the rows its steps read, and prints the length quantile the window had reached, the tokens
+read (unpadded) and the whole sessions read of 19, 20 and more tickets. Session 30 (BENCHMARKS.md): every run that
+read fewer than ~100 twenty-ticket sessions lost the countdown `<t20>` -> `<t19>` in 20-51 of 500 test sessions, and
+every run that read more wrote it (but for 1-3 first match lines at 224-260). A run paced by its budget
+(`--curriculum_by_budget`) cannot be replayed: its window followed the clock.
 """
 import argparse
 import collections
@@ -27,14 +27,22 @@ SMALL_TOP = 20  # the blog's range ends at 20 tickets (20,000 won)
 
 
 def read_run(run: str) -> tuple[dict, int, str]:
-    """The run's curriculum block of train_summary.json, its batch (trainer_state.json) and its tokenizer's hash."""
+    """The run's curriculum block of train_summary.json (with the rows a step read), the sampler's batch and the
+    run's tokenizer's hash. The batch is recorded since session 30 (a step's rows on each process, gradient
+    accumulation included); before, trainer_state.json's batch (right without accumulation)."""
     with open(os.path.join(run, "train_summary.json")) as f:
         summary = json.load(f)
-    with open(os.path.join(run, "trainer_state.json")) as f:
-        batch = json.load(f)["train_batch_size"] * summary.get("world_size", 1)
+    curriculum = summary["curriculum"]
+    if "batch" in curriculum:
+        batch = curriculum["batch"]
+    else:
+        with open(os.path.join(run, "trainer_state.json")) as f:
+            batch = json.load(f)["train_batch_size"]
     with open(os.path.join(run, "tokenizer.json"), "rb") as f:
         tokenizer_hash = hashlib.sha256(f.read()).hexdigest()
-    return {**summary["curriculum"], "global_step": summary["global_step"]}, batch, tokenizer_hash
+    # every process's sampler hands out all rows and a step takes a batch from each (trainer._get_train_sampler)
+    rows_read = summary["global_step"] * batch * summary.get("world_size", 1)
+    return {**curriculum, "rows_read": rows_read}, batch, tokenizer_hash
 
 
 def reach(lengths, spread, n_tickets, samples: int, rows_read: int, batch: int, seed: int, mix: float = 0.0,
@@ -86,7 +94,7 @@ def main():
             lengths_by_tokenizer[key] = train.map(tokenize_rows, batched=True, fn_kwargs={"tokenizer": tokenizer},
                                                   remove_columns=train.column_names, desc="tokenize")["length"]
         lengths = lengths_by_tokenizer[key]
-        seen = reach(lengths, spread, n_tickets, curriculum["samples"], curriculum["global_step"] * batch, batch,
+        seen = reach(lengths, spread, n_tickets, curriculum["samples"], curriculum["rows_read"], batch,
                      curriculum.get("seed", args.seed), curriculum["mix"], curriculum.get("spread_batches", False))
         print(f"| {run} | {seen['rows']:,} | {seen['tokens']:,} | {seen['window']:.3f} "
               f"| {seen['19']} / {seen['20']} / {seen['over 20']} |")

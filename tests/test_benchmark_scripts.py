@@ -109,3 +109,12 @@ def test_curriculum_reach_a_missing_dataset_is_a_usage_error(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "curriculum_reach.py"), str(run),
                              "--dataset_dir", str(tmp_path / "none")], capture_output=True, text=True)
     assert result.returncode == 2 and "not a built dataset" in result.stderr
+
+
+def test_curriculum_reach_counts_the_rows_of_accumulated_and_distributed_steps(tmp_path):
+    curriculum_reach = load_script("benchmarks/curriculum_reach.py", "curriculum_reach")
+    run = _summary_run(tmp_path, batch=16)  # 8 rows a device step, 2 accumulated
+    summary = json.loads((run / "train_summary.json").read_text())
+    (run / "train_summary.json").write_text(json.dumps({**summary, "world_size": 2}))
+    curriculum, batch, _ = curriculum_reach.read_run(str(run))
+    assert (batch, curriculum["rows_read"]) == (16, 10 * 16 * 2)

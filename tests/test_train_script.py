@@ -143,7 +143,7 @@ def test_a_fitted_curriculum_is_timed_sized_and_recorded(tmp_path, dataset_dir):
     assert fit["samples"] == 1000  # 12 rows at most (--max_steps), rounded up to one grain
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["curriculum"]["samples"] == 1000 and summary["curriculum"]["fit"] == fit
-    assert summary["curriculum"]["seed"] == 7  # the sampler's seed: benchmarks/curriculum_reach.py replays from it
+    assert (summary["curriculum"]["seed"], summary["curriculum"]["batch"]) == (7, 4)  # curriculum_reach replays from them
     assert "curriculum fitted to this machine: 1,000 rows" in proc.stdout
 
 
