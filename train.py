@@ -35,7 +35,7 @@ from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, check_ch
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters, fill_unseen_byte_embeddings
 from lotto_gpt.tokenizer import LOTTO_KINDS, build_tokenizer
 from lotto_gpt.trainer import (CURRICULUM_FILL, LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage,
-                               WeightedCollator, fitted_curriculum_rows, sampler_seed, spread_mask)
+                               WeightedCollator, fitted_curriculum_rows, spread_mask)
 
 SELECTION_SUITE_SEED = 7919  # eval.py --seed of the sessions that choose among parallel seeds (the test suite: 0)
 
@@ -352,9 +352,7 @@ def main(argv=None):
             "unseen_byte_tokens": filled,
             "curriculum": {"samples": script.curriculum_samples, "by_budget": script.curriculum_by_budget,
                            "mix": script.curriculum_mix, "spread_batches": script.spread_batches, "fit": fit,
-                           # benchmarks/curriculum_reach.py replays the order from these
-                           "seed": sampler_seed(training_args),
-                           "batch": training_args.train_batch_size * training_args.gradient_accumulation_steps},
+                           **trainer.curriculum_order()},
             "lr_schedule": {"type": training_args.lr_scheduler_type, "learning_rate": training_args.learning_rate,
                             "by_time": script.lr_schedule_by_time, "decay_fraction": script.lr_decay_fraction},
         }

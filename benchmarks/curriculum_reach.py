@@ -1,6 +1,6 @@
 """How far a finished run's curriculum reached: the length window at its last step, and the sessions it read.
 
-    python benchmarks/curriculum_reach.py outputs/cpu/seed-0 outputs/cpu/seed-1 --dataset_dir data/transcript
+    python benchmarks/curriculum_reach.py outputs/cpu/seed-42 outputs/cpu/seed-43 --dataset_dir data/transcript
 
 No training: it replays `CurriculumSampler` with the run's row count, seed and batch (`train_summary.json`;
 `--seed` for runs older than session 30, which did not record it) over the train split tokenized with the run's
@@ -53,8 +53,7 @@ def reach(lengths, spread, n_tickets, samples: int, rows_read: int, batch: int, 
                                 spread_batches=spread_batches)
     rows = list(itertools.islice(iter(sampler), rows_read))
     sessions = collections.Counter(n_tickets[i] for i in rows if not spread[i])
-    main_read = sum(sessions.values())
-    window = sampler.start_quantile + (1 - sampler.start_quantile) * min(1.0, main_read / max(1, samples))
+    window = sampler.window(min(sum(sessions.values()), samples), max(1, samples))
     return {"rows": len(rows), "tokens": sum(lengths[i] for i in rows), "window": window,
             "19": sessions[SMALL_TOP - 1], "20": sessions[SMALL_TOP],
             "over 20": sum(count for tickets, count in sessions.items() if tickets > SMALL_TOP)}
@@ -76,9 +75,10 @@ def main():
             parser.error(f"{run}: trained without a curriculum (--curriculum_samples 0): nothing to replay")
         if curriculum["by_budget"]:
             parser.error(f"{run}: its curriculum was paced by the clock (--curriculum_by_budget): not replayable")
-        if curriculum.get("seed", args.seed) is None:
+        seed = curriculum.get("seed", args.seed)
+        if seed is None:
             parser.error(f"{run}: no sampler seed recorded (a run before session 30): give --seed")
-        runs[run] = curriculum, batch, tokenizer_hash
+        runs[run] = {**curriculum, "seed": seed}, batch, tokenizer_hash
     try:
         train = load_from_disk(args.dataset_dir)["train"]
     except (OSError, KeyError) as error:
@@ -95,7 +95,7 @@ def main():
                                                   remove_columns=train.column_names, desc="tokenize")["length"]
         lengths = lengths_by_tokenizer[key]
         seen = reach(lengths, spread, n_tickets, curriculum["samples"], curriculum["rows_read"], batch,
-                     curriculum.get("seed", args.seed), curriculum["mix"], curriculum.get("spread_batches", False))
+                     curriculum["seed"], curriculum["mix"], curriculum.get("spread_batches", False))
         print(f"| {run} | {seen['rows']:,} | {seen['tokens']:,} | {seen['window']:.3f} "
               f"| {seen['19']} / {seen['20']} / {seen['over 20']} |")
 

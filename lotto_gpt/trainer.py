@@ -354,7 +354,7 @@ class TailWeightedTrainer(Trainer):
         curriculum = self.curriculum_samples > 0 or self.curriculum_by_budget
         if curriculum and not sequential and "length" in dataset.column_names:
             batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
-            seed = sampler_seed(self.args)
+            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
             spread = spread_mask(dataset)
             # every process's sampler hands out all rows (accelerate shards the batches): a step takes `batch` from each
             progress = run_progress(batch * self.args.world_size, self.args.max_steps, self.time_limit) \
@@ -364,6 +364,12 @@ class TailWeightedTrainer(Trainer):
                                                  spread_batches=self.spread_batches, progress=progress)
             return self._curriculum
         return super()._get_train_sampler(train_dataset)
+
+    def curriculum_order(self) -> dict:
+        """What the curriculum sampler drew its order from (seed, batch), for train_summary.json:
+        benchmarks/curriculum_reach.py replays the order from it. Empty where no curriculum sampler was used."""
+        sampler = self._curriculum
+        return {} if sampler is None else {"seed": sampler.seed, "batch": sampler.batch_size}
 
     def time_rows(self, batches: int = CALIBRATION_BATCHES, passes: int = CALIBRATION_PASSES) -> float:
         """Seconds per row of a training step's forward and backward pass, over `batches` batches of training rows
@@ -461,11 +467,6 @@ class TailWeightedTrainer(Trainer):
         self._pad_tokens = self._all_tokens = 0
 
 
-def sampler_seed(args) -> int:
-    """The seed of the curriculum's order: `--data_seed` where given, else `--seed` (as transformers' own samplers)."""
-    return args.data_seed if args.data_seed is not None else args.seed
-
-
 MIX_QUANTILE = 0.9  # where the mix draws from: the 10% longest rows (about 30+ tickets) cost up to 5x a 20-ticket row
 
 
@@ -521,13 +522,17 @@ class CurriculumSampler(torch.utils.data.Sampler):
         main = [i for i, spread in enumerate(self.spread) if not spread]
         return sorted(main, key=lambda i: (self.lengths[i], i)), torch.tensor(self.spread, dtype=torch.bool)
 
+    def window(self, done: float, of: float) -> float:
+        """The length quantile the window has reached with `done` of `of` drawn: from `start_quantile` to 1."""
+        return self.start_quantile + (1 - self.start_quantile) * done / of
+
     def _pick(self, done: float, of: float, by_length: list, used: torch.Tensor, first_unused: int, g) -> tuple[int, int]:
         """A random unused row among the shortest: the window widens from the `start_quantile` of the
         lengths (`done` 0 of `of`) to all rows (`done` = `of`). Marks it used; returns it and the shortest
         unused row's place. (`done` and `of` apart, not their ratio: the row count's orders stay bit for bit
         those of sessions 11-19.)"""
         n = len(by_length)
-        limit = max(1, int((self.start_quantile + (1 - self.start_quantile) * done / of) * n))
+        limit = max(1, int(self.window(done, of) * n))
         if self.mix > 0 and float(torch.rand((), generator=g)) < self.mix:
             limit = max(limit, int(MIX_QUANTILE * n))  # a row of (almost) any length
         i = None
