@@ -61,6 +61,10 @@ class EvalArguments:
     output_dir: str = field(default="eval_out", metadata={"help": "where results, report and plots go"})
     max_new_tokens: int = field(default=None, metadata={"help": "tokens per turn (default: the model's, else 3400)"})
     budget: str = field(default="auto", metadata={"help": "auto (runaway guard per turn) or fixed"})
+    ticket_temperature: float = field(
+        default=1.0, metadata={"help": "sampling temperature of the ticket lines (1: the model's own distribution; "
+                                       "benchmarks/ticket_temperature.py)"}
+    )
     format: str = field(default=None, metadata={"help": "override the model's format (config.lotto_format)"})
     device: str = field(default=None, metadata={"help": "cpu, cuda, ... (default: where the model loads)"})
     threads: int = field(
@@ -430,11 +434,13 @@ def run_eval(args: EvalArguments, machine=None) -> dict:
         if not args.model:
             raise ValueError("--model is required")
         machine = LottoMachine.from_pretrained(args.model, fmt=args.format, max_new_tokens=args.max_new_tokens,
-                                               device=args.device, budget=args.budget)
+                                               device=args.device, budget=args.budget,
+                                               ticket_temperature=args.ticket_temperature)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     suites = ["small", "large"] if args.suite == "both" else [args.suite]
     results = {"model": args.model, "format": machine.fmt, "device": str(machine.model.device),
+               "ticket_temperature": getattr(machine, "ticket_temperature", None),
                "config": asdict(args), "suites": {}}
     records_by_suite = {}
     for suite in suites:
@@ -465,6 +471,8 @@ def main(argv=None) -> dict:
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     if not args.model:
         parser.error("--model is required")
+    if not 0 < args.ticket_temperature < float("inf"):
+        parser.error(f"--ticket_temperature must be positive (got {args.ticket_temperature})")
     return run_eval(args)
 
 

@@ -17,7 +17,8 @@ within the turn; the prompt of a turn is the play's token ids so far, never re-t
 
 Decoding is greedy, except inside a ticket line of the ticket block (the lines after the
 "N개를 구매했습니다." line: `<tK>` up to `]`; seed format: the lines after "구매번호:", from
-`[`), where the next token is sampled at temperature 1 from the model's distribution. Ticket
+`[`), where the next token is sampled at temperature 1 from the model's distribution (`ticket_temperature`
+changes it, for measurements: benchmarks/ticket_temperature.py). Ticket
 lines may be constrained to the *syntax* of a ticket (six distinct ascending numbers in
 1..45, then `]`): nothing else is imposed, so every count, rank and rate comes from the
 model (the work lines that copy a ticket later are greedy like everything else). The
@@ -280,7 +281,8 @@ class StopAtTokens(StoppingCriteria):
 
 
 class TicketLineProcessor(LogitsProcessor):
-    """Greedy everywhere; inside a ticket line, sampling at temperature 1 (per-play generator).
+    """Greedy everywhere; inside a ticket line, sampling at `temperature` (per-play generator; 1: the
+    model's own distribution, else its logits divided by it).
 
     With `constrained`, a ticket line follows the ticket syntax only: each number is above the
     previous one and leaves room for the rest (n <= 45 - numbers still to come), `]` after the
@@ -288,8 +290,9 @@ class TicketLineProcessor(LogitsProcessor):
     Returns a one-hot row (0 at the chosen token, -inf elsewhere) for every row.
     """
 
-    def __init__(self, vocab: _Vocab, plays: list[Play], constrained: bool = True):
+    def __init__(self, vocab: _Vocab, plays: list[Play], constrained: bool = True, temperature: float = 1.0):
         self.v = vocab
+        self.temperature = temperature
         self.plays = plays
         self.constrained = constrained and vocab.constrained
         self.seen = None
@@ -349,9 +352,9 @@ class TicketLineProcessor(LogitsProcessor):
         self.line[r] = parts[-1]
 
     def _sample(self, rows: list[int], allowed: list, scores: torch.Tensor) -> list[int]:
-        """One token per row, at temperature 1 from the row's scores restricted to `allowed`
+        """One token per row, at the temperature from the row's scores restricted to `allowed`
         (None: all tokens), by inverse CDF with one uniform draw from the row's own generator."""
-        sub = scores[torch.tensor(rows, device=scores.device)].float()
+        sub = scores[torch.tensor(rows, device=scores.device)].float() / self.temperature
         mask = torch.zeros_like(sub, dtype=torch.bool)
         r_idx, c_idx = [], []
         for i, ids in enumerate(allowed):
@@ -471,7 +474,7 @@ class LottoMachine:
     """A causal LM driven as the lotto console program."""
 
     def __init__(self, model, tokenizer, fmt: str | None = None, max_new_tokens: int | None = None,
-                 constrained_tickets: bool = True, budget: str = "auto"):
+                 constrained_tickets: bool = True, budget: str = "auto", ticket_temperature: float = 1.0):
         self.model = model
         self.tokenizer = tokenizer
         self.fmt = fmt or getattr(model.config, "lotto_format", None) or transcript.NAME
@@ -483,6 +486,12 @@ class LottoMachine:
         self.turn_tokens = max_new_tokens or gen_max or DEFAULT_TURN_TOKENS
         self.max_length = self._max_length()
         self.constrained_tickets = constrained_tickets
+        # the ticket lines' sampling temperature: 1 samples the model's own distribution (a temperature fitted
+        # by likelihood made the tickets less uniform: benchmarks/ticket_temperature.py)
+        positive = isinstance(ticket_temperature, (int, float)) and not isinstance(ticket_temperature, bool)
+        if not (positive and 0 < ticket_temperature < float("inf")):
+            raise ValueError(f"ticket_temperature must be a positive number (got {ticket_temperature!r})")
+        self.ticket_temperature = float(ticket_temperature)
         if budget not in ("auto", "fixed"):
             raise ValueError("budget is 'auto' or 'fixed'")
         self.budget = budget
@@ -491,7 +500,8 @@ class LottoMachine:
 
     @classmethod
     def from_pretrained(cls, path: str, fmt: str | None = None, max_new_tokens: int | None = None,
-                        device: str | None = None, budget: str = "auto", **model_kwargs) -> "LottoMachine":
+                        device: str | None = None, budget: str = "auto", ticket_temperature: float = 1.0,
+                        **model_kwargs) -> "LottoMachine":
         """Model and tokenizer from a local folder or a Hub id (safetensors only, no remote code).
 
         A folder holding only pickle weights (`pytorch_model.bin`, ...) is refused: loading a
@@ -505,7 +515,8 @@ class LottoMachine:
         if device:
             model.to(device)
         model.eval()
-        return cls(model, tokenizer, fmt=fmt, max_new_tokens=max_new_tokens, budget=budget)
+        return cls(model, tokenizer, fmt=fmt, max_new_tokens=max_new_tokens, budget=budget,
+                   ticket_temperature=ticket_temperature)
 
     def _max_length(self) -> int:
         cfg = self.model.config
@@ -715,7 +726,7 @@ class LottoMachine:
             input_ids[r, width - len(p.ids):] = torch.tensor(p.ids)
             attention[r, width - len(p.ids):] = 1
         config = self._generation_config(max(limits))
-        processor = TicketLineProcessor(self.vocab, plays, self.constrained_tickets)
+        processor = TicketLineProcessor(self.vocab, plays, self.constrained_tickets, self.ticket_temperature)
         # generate() fills every field left unset with the model's own generation_config (a saved
         # min_new_tokens or repetition_penalty would change the tokens): lend it a clean one
         with self._lock:

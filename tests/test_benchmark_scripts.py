@@ -118,3 +118,40 @@ def test_curriculum_reach_counts_the_rows_of_accumulated_and_distributed_steps(t
     (run / "train_summary.json").write_text(json.dumps({**summary, "world_size": 2}))
     curriculum, batch, _ = curriculum_reach.read_run(str(run))
     assert (batch, curriculum["rows_read"]) == (16, 10 * 16 * 2)
+
+
+def _ticket_positions():
+    return load_script("benchmarks/ticket_positions.py", "ticket_positions")
+
+
+def test_ticket_positions_order_statistics_are_distributions_with_the_known_means():
+    tp = _ticket_positions()
+    for k in range(1, 7):
+        p = tp.order_statistic(k)
+        assert abs(sum(p) - 1) < 1e-12
+        assert abs(sum(a * q for a, q in zip(range(1, 46), p)) - k * 46 / 7) < 1e-9  # E[X_k] = k (N + 1) / (m + 1)
+
+
+def test_ticket_positions_pass_the_programs_tickets_and_catch_a_squeezed_last_number():
+    import random
+
+    from lotto_gpt import rules
+
+    tp = _ticket_positions()
+    rng = random.Random(0)
+    program = [[rules.issue_ticket(rng) for _ in range(10)] for _ in range(2000)]
+    for p in tp.report(program)["positions"]:
+        assert p["chi2"] < p["dof"] + 5 * (2 * p["dof"]) ** 0.5, p  # 5 standard deviations
+    low = [[tuple(sorted(rng.sample(range(1, 41), 6))) for _ in range(10)] for _ in range(2000)]  # never 41-45
+    squeezed = tp.report(low)
+    assert squeezed["positions"][5]["chi2"] > 10 * squeezed["positions"][5]["dof"]
+    assert all(r == 0 for r in squeezed["number_ratio"][40:])
+    assert abs(tp.report(program)["consecutive_overlap"] - 0.8) < 0.05
+
+
+def test_ticket_positions_unreadable_sessions_are_a_usage_error(tmp_path):
+    (tmp_path / "empty.jsonl").write_text(json.dumps({"tickets": []}) + "\n")
+    for path in (tmp_path / "missing.jsonl", tmp_path / "empty.jsonl"):
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks/ticket_positions.py"), str(path)],
+                              capture_output=True, text=True)
+        assert done.returncode == 2 and path.name in done.stderr

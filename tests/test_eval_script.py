@@ -54,6 +54,14 @@ def test_cli_runs_a_tiny_random_model_and_writes_everything(ev, tiny_model_dir, 
         ev.main(["--num_sessions", "1"])  # no --model: a usage error
 
 
+@pytest.mark.parametrize("bad", ["0", "-1", "inf"])
+def test_a_ticket_temperature_that_is_not_positive_is_a_usage_error(ev, tmp_path, capsys, bad):
+    with pytest.raises(SystemExit) as exc:
+        ev.main(["--model", str(tmp_path), "--ticket_temperature", bad])
+    assert exc.value.code == 2
+    assert "--ticket_temperature must be positive" in capsys.readouterr().err
+
+
 def test_perfect_model_scores_100_percent_through_the_harness(ev, tmp_path):
     args = ev.EvalArguments(model="oracle", num_sessions=20, max_tickets=3, bad_input_share=0.5,
                             output_dir=str(tmp_path / "oracle"), progress=False, batch_size=8)

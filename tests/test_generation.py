@@ -154,14 +154,14 @@ def machine():
 _VOCABS = {}
 
 
-def _processor_for(tok, prefix: str, seed: int = 0, tickets=None, constrained=True):
+def _processor_for(tok, prefix: str, seed: int = 0, tickets=None, constrained=True, temperature=1.0):
     vocab = _VOCABS.setdefault(id(tok), _Vocab(tok, "transcript"))
     ids = tok(prefix)["input_ids"]
     play = Play(lines=[], seed=seed, fmt="transcript", ids=ids, generator=torch.Generator().manual_seed(seed))
     if tickets is not None:
         play.force_ids = tok(ticket_block("transcript", tickets), add_special_tokens=False)["input_ids"]
         play.force_state = "pending"
-    return TicketLineProcessor(vocab, [play], constrained), play, ids
+    return TicketLineProcessor(vocab, [play], constrained, temperature), play, ids
 
 
 def _step(proc, ids, scores):
@@ -240,6 +240,24 @@ def test_ticket_sampling_follows_the_model_distribution(tok):
         counts[chosen] = counts.get(chosen, 0) + 1
     assert set(counts) == {"[7", "[9"}
     assert 0.65 < counts["[7"] / 200 < 0.85
+
+
+def test_ticket_temperature_divides_the_ticket_scores(tok):
+    """At temperature 0.5, scores of 0.75 / 0.25 are sampled as 0.9 / 0.1 (probabilities squared, renormalized)."""
+    counts = {"[7": 0, "[9": 0}
+    scores = torch.full((len(tok),), -1e4)
+    scores[tok.convert_tokens_to_ids("[7")] = math.log(0.75)
+    scores[tok.convert_tokens_to_ids("[9")] = math.log(0.25)
+    for seed in range(400):
+        proc, _, ids = _processor_for(tok, BLOCK + "<t1>", seed=seed, temperature=0.5)
+        counts[tok.convert_ids_to_tokens(_step(proc, ids, scores))] += 1
+    assert 0.85 < counts["[7"] / 400 < 0.95
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "hot"])
+def test_a_ticket_temperature_that_is_not_positive_is_refused(bad):
+    with pytest.raises(ValueError, match="ticket_temperature"):
+        oracle_machine(ticket_temperature=bad)
 
 
 def test_ticket_sampling_is_seeded_per_play(tok):
