@@ -31,18 +31,19 @@ from lotto_gpt.formats import Kind
 T_MIN, T_MAX = 0.25, 4.0
 
 
-def ticket_positions(ids: list[int], kinds: list[int], first_ids: list[int], next_ids: list[int]):
+def sampled_positions(ids: list[int], kinds: list[int], vocab):
     """(position, target index among its allowed numbers, allowed numbers, whether a number came before it
-    on its line) for each sampled ticket number.
+    on its line) for each sampled ticket number of one tokenized row (`vocab`: a `generation._Vocab`).
 
-    A position p predicts token ids[p + 1]. The allowed numbers are those the constrained machine
-    may sample there (above the line's previous number, with room for the rest); a position where
-    only one number is allowed is not sampled and is left out."""
+    A position p predicts token ids[p + 1]. The allowed numbers are the constrained machine's own
+    (`TicketLineProcessor._allowed`); a position where only one number is allowed is not sampled and is left out."""
     from lotto_gpt.data import KIND_IDS
+    from lotto_gpt.generation import TicketLineProcessor
 
+    syntax = TicketLineProcessor(vocab, [])  # no plays: only its ticket syntax is asked
     ticket_kind = KIND_IDS[Kind.TICKET.value]
-    first = {t: n for n, t in enumerate(first_ids, start=1)}
-    following = {t: n for n, t in enumerate(next_ids, start=1)}
+    first = {t: n for n, t in enumerate(vocab.first_ids, start=1)}
+    following = {t: n for n, t in enumerate(vocab.next_ids, start=1)}
     out, line = [], []
     for p in range(len(ids) - 1):
         tok, kind = ids[p + 1], kinds[p + 1]
@@ -54,16 +55,16 @@ def ticket_positions(ids: list[int], kinds: list[int], first_ids: list[int], nex
             number = following[tok]
         else:
             continue
-        low = line[-1] + 1 if line else 1
-        high = rules.NUMBERS[-1] - (rules.NUMBERS_PER_TICKET - 1 - len(line))
+        body = "[" + ", ".join(map(str, line)) if line else ""
+        allowed = [first.get(t) or following.get(t) for t in syntax._allowed(body)]
         line.append(number)
-        if low < high and low <= number <= high:
-            out.append((p, number - low, list(range(low, high + 1)), bool(len(line) > 1)))
+        if len(allowed) > 1 and number in allowed:
+            out.append((p, allowed.index(number), allowed, len(line) > 1))
     return out
 
 
 @torch.no_grad()
-def allowed_logits(model, tokenizer, rows, fmt: str = "transcript", batch_size: int = 8):
+def allowed_logits(model, tokenizer, rows, fmt: str = "transcript"):
     """Logits of the allowed numbers at every sampled ticket position of `rows` (dataset rows):
     a [N, 45] tensor (-inf outside the allowed set) and the [N] targets (indices into the 45)."""
     from lotto_gpt.data import tokenize_rows
@@ -77,7 +78,7 @@ def allowed_logits(model, tokenizer, rows, fmt: str = "transcript", batch_size: 
     device = next(model.parameters()).device
     logits_out, targets = [], []
     for ids, kinds in zip(enc["input_ids"], enc["kind_ids"]):
-        found = ticket_positions(ids, kinds, vocab.first_ids, vocab.next_ids)
+        found = sampled_positions(ids, kinds, vocab)
         if not found:
             continue
         logits = model(torch.tensor([ids], device=device)).logits[0].float().cpu()

@@ -43,11 +43,11 @@ def _row_with_tickets(seed: int = 3):
     raise AssertionError("no session row with tickets")
 
 
-def test_ticket_positions_are_the_sampled_numbers_with_their_allowed_sets(lotto_tokenizer):
+def test_sampled_positions_are_the_ticket_numbers_with_their_allowed_sets(lotto_tokenizer):
     row = _row_with_tickets()
     enc = tokenize_rows({key: [row[key]] for key in row}, lotto_tokenizer)
     vocab = _Vocab(lotto_tokenizer, "transcript")
-    found = calibration.ticket_positions(enc["input_ids"][0], enc["kind_ids"][0], vocab.first_ids, vocab.next_ids)
+    found = calibration.sampled_positions(enc["input_ids"][0], enc["kind_ids"][0], vocab)
     numbers = [n for ticket in row["tickets"] for n in ticket]
     sampled = [(t, allowed) for t, allowed in zip(numbers, _allowed_sets(row["tickets"])) if len(allowed) > 1]
     assert [allowed[target] for _, target, allowed, _ in found] == [t for t, _ in sampled]
