@@ -440,7 +440,6 @@ def run_eval(args: EvalArguments, machine=None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     suites = ["small", "large"] if args.suite == "both" else [args.suite]
     results = {"model": args.model, "format": machine.fmt, "device": str(machine.model.device),
-               "ticket_temperature": getattr(machine, "ticket_temperature", None),
                "config": asdict(args), "suites": {}}
     records_by_suite = {}
     for suite in suites:

@@ -15,7 +15,7 @@ import json
 import math
 import sys
 
-from lotto_gpt import rules
+from lotto_gpt import judge, rules
 
 
 def order_statistic(k: int) -> list[float]:
@@ -54,10 +54,7 @@ def report(sessions: list[list]) -> dict:
         chi, dof = pooled_chi_square(counts, [len(tickets) * q for q in p])
         positions.append({"position": k, "mean": sum(a * c for a, c in zip(rules.NUMBERS, counts)) / len(tickets),
                           "expected_mean": sum(a * q for a, q in zip(rules.NUMBERS, p)), "chi2": chi, "dof": dof})
-    numbers = [0] * len(rules.NUMBERS)
-    for t in tickets:
-        for x in t:
-            numbers[x - 1] += 1
+    numbers = judge.ticket_fidelity({"tickets": s} for s in sessions)["number_counts"]  # valid tickets only, as here
     chance = len(tickets) * rules.NUMBERS_PER_TICKET / len(rules.NUMBERS)
     overlaps = [len(set(a) & set(b)) for s in sessions for a, b in zip(s, s[1:]) if a and b]
     return {"tickets": len(tickets), "positions": positions, "number_ratio": [c / chance for c in numbers],

@@ -73,7 +73,6 @@ def allowed_logits(model, tokenizer, rows, fmt: str = "transcript"):
     vocab = _Vocab(tokenizer, fmt)
     if not vocab.constrained:
         raise ValueError("the tokenizer has no ticket-number tokens to calibrate")
-    model.eval()
     enc = tokenize_rows({key: [row[key] for row in rows] for key in rows[0]}, tokenizer)
     device = next(model.parameters()).device
     logits_out, targets = [], []
@@ -101,26 +100,17 @@ def nll(logits: torch.Tensor, targets: torch.Tensor, temperature: float) -> floa
 
 
 def fit_temperature(logits: torch.Tensor, targets: torch.Tensor, tol: float = 1e-4) -> float:
-    """The T in [T_MIN, T_MAX] that minimizes `nll`, by golden-section search over log T
-    (the NLL of temperature scaling is unimodal in T; one scalar needs no optimizer)."""
-    a, b = math.log(T_MIN), math.log(T_MAX)
-    ratio = (math.sqrt(5) - 1) / 2
-    c, d = b - ratio * (b - a), a + ratio * (b - a)
-    fc, fd = nll(logits, targets, math.exp(c)), nll(logits, targets, math.exp(d))
-    while b - a > tol:
-        if fc < fd:
-            b, d, fd = d, c, fc
-            c = b - ratio * (b - a)
-            fc = nll(logits, targets, math.exp(c))
-        else:
-            a, c, fc = c, d, fd
-            d = a + ratio * (b - a)
-            fd = nll(logits, targets, math.exp(d))
-    return math.exp((a + b) / 2)
+    """The T in [T_MIN, T_MAX] that minimizes `nll`, searched over log T (scipy's bounded scalar minimizer;
+    the NLL of temperature scaling is unimodal in T)."""
+    from scipy.optimize import minimize_scalar
+
+    found = minimize_scalar(lambda log_t: nll(logits, targets, math.exp(log_t)),
+                            bounds=(math.log(T_MIN), math.log(T_MAX)), method="bounded", options={"xatol": tol})
+    return math.exp(found.x)
 
 
 def calibrate(model, tokenizer, rows, fmt: str = "transcript") -> dict:
-    """Fit the ticket temperature on `rows`; returns T and the NLL at T = 1 and at T."""
+    """Fit the ticket temperature on `rows` (`model` in eval mode); returns T and the NLL at T = 1 and at T."""
     logits, targets = allowed_logits(model, tokenizer, rows, fmt)
     t = fit_temperature(logits, targets)
     return {"ticket_temperature": round(t, 4), "numbers": len(targets),

@@ -488,8 +488,8 @@ class LottoMachine:
         self.constrained_tickets = constrained_tickets
         # the ticket lines' sampling temperature: 1 samples the model's own distribution (a temperature fitted
         # by likelihood made the tickets less uniform: benchmarks/ticket_temperature.py)
-        positive = isinstance(ticket_temperature, (int, float)) and not isinstance(ticket_temperature, bool)
-        if not (positive and 0 < ticket_temperature < float("inf")):
+        number = isinstance(ticket_temperature, (int, float)) and not isinstance(ticket_temperature, bool)
+        if not (number and 0 < ticket_temperature < float("inf")):
             raise ValueError(f"ticket_temperature must be a positive number (got {ticket_temperature!r})")
         self.ticket_temperature = float(ticket_temperature)
         if budget not in ("auto", "fixed"):
