@@ -35,7 +35,7 @@ from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, check_ch
 from lotto_gpt.modeling import ModelArguments, build_model, count_parameters, fill_unseen_byte_embeddings
 from lotto_gpt.tokenizer import LOTTO_KINDS, build_tokenizer
 from lotto_gpt.trainer import (CURRICULUM_FILL, LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage,
-                               WeightedCollator, fitted_curriculum_rows, spread_mask)
+                               WeightedCollator, fitted_curriculum_rows, spread_cost, spread_mask)
 
 SELECTION_SUITE_SEED = 7919  # eval.py --seed of the sessions that choose among parallel seeds (the test suite: 0)
 
@@ -380,7 +380,8 @@ def fit_curriculum(trainer: TailWeightedTrainer, script: ScriptArguments, traini
     batch = training_args.train_batch_size * training_args.gradient_accumulation_steps * training_args.world_size
     budget = 60 * script.max_train_minutes if script.max_train_minutes else float("inf")
     max_rows = training_args.max_steps * batch if training_args.max_steps > 0 else None
-    spread = sum(spread_mask(trainer.train_dataset) or [])  # all in the warm-up, beside the sessions
+    mask = spread_mask(trainer.train_dataset) or []  # all in the warm-up, beside the sessions
+    spread = round(spread_cost(trainer.train_dataset["length"], mask)) if any(mask) else 0
     fit = {"samples": fitted_curriculum_rows(seconds, budget, max_rows, spread, fill=script.curriculum_fill),
            "seconds_per_row": round(seconds, 6), "fill": script.curriculum_fill, "spread_rows": spread,
            "budget_minutes": script.max_train_minutes, "max_rows": max_rows}

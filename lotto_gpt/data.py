@@ -12,7 +12,7 @@ import os
 import random
 import re
 import string
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from . import rules
 from .formats import FORMAT_NAMES, Kind, Segment, get_format
@@ -129,6 +129,15 @@ class DataConfig:
                           "(session 25); at 0.25 data v15's check line formed the winning check on every seed tried "
                           "(session 28)"},
     )
+    long_share: float = field(
+        default=0.0,
+        metadata={"help": "share of train rows that are whole sessions buying more than 20 tickets (money uniform "
+                          "over 21,000..--max_money, everything else drawn like the other sessions), spread over the "
+                          "curriculum's warm-up like the cut rows (with --spread_batches, in batches of their own). "
+                          "Ordered by length, the long sessions come after the window's end in a 29-minute run, so "
+                          "no countdown step, match line or tally above 20 was ever trained: 22.6 / 28.6 percent "
+                          "of the large suite (BENCHMARKS.md, session 31)"},
+    )
     work_lines: bool = field(
         default=True,
         metadata={"help": "write the hidden work lines (draw restated, match lines, long division); false: "
@@ -136,10 +145,13 @@ class DataConfig:
     )
 
 
-CUT_PARTS = ("purchase", "tail", "draw", "division")  # rows that hold part of a session, each at --<part>_share
-CUT_SHARE_FIELDS = tuple(f"{part}_share" for part in CUT_PARTS)
+# train rows the curriculum spreads instead of ordering by length, each at --<part>_share: part of a session, or
+# ("long") a whole session of more than 20 tickets
+SPREAD_PARTS = ("purchase", "tail", "draw", "division", "long")
+SPREAD_SHARE_FIELDS = tuple(f"{part}_share" for part in SPREAD_PARTS)
 SHARE_FIELDS = ("small_share", "bad_input_share", "forced_rank_share", "variant_share", "given_tickets_share",
-                "duplicate_share", *CUT_SHARE_FIELDS)
+                "duplicate_share", *SPREAD_SHARE_FIELDS)
+LONG_MIN_TICKETS = 21  # a "long" row buys at least this many tickets: above the blog's range (20,000)
 
 
 def config_problems(cfg: DataConfig) -> list[str]:
@@ -161,9 +173,12 @@ def config_problems(cfg: DataConfig) -> list[str]:
         value = getattr(cfg, name)
         if not 0.0 <= value <= 1.0:
             problems.append(f"--{name} must be a fraction in 0..1 (got {value})")
-    cut = sum(getattr(cfg, name) for name in CUT_SHARE_FIELDS)
-    if cut > 1.0:
-        problems.append(f"{' + '.join('--' + name for name in CUT_SHARE_FIELDS)} must be at most 1 (got {cut})")
+    spread = sum(getattr(cfg, name) for name in SPREAD_SHARE_FIELDS)
+    if spread > 1.0:
+        problems.append(f"{' + '.join('--' + name for name in SPREAD_SHARE_FIELDS)} must be at most 1 (got {spread})")
+    if cfg.long_share > 0 and cfg.max_money < LONG_MIN_TICKETS * rules.TICKET_PRICE:
+        problems.append(f"--long_share needs --max_money of at least {LONG_MIN_TICKETS * rules.TICKET_PRICE:,} "
+                        f"(got {cfg.max_money:,})")
     if cfg.purchase_tickets < 1:
         problems.append(f"--purchase_tickets must be at least 1 (got {cfg.purchase_tickets})")
     if cfg.purchase_divisions < 0:
@@ -427,9 +442,9 @@ def sample_draw_episode(rng: random.Random, cfg: DataConfig) -> Run:
 
 def row_part(index: int, split: str, seed: int, cfg: DataConfig) -> str:
     """Which part of a session row `index` holds: "session" (all of it), "purchase", "tail" (see
-    `cut`), "draw" (draw episodes, `draw_row`) or "division" (`division_row`). Only train rows of the
-    transcript format are cut."""
-    shares = [(part, getattr(cfg, f"{part}_share")) for part in CUT_PARTS]
+    `cut`), "draw" (draw episodes, `draw_row`), "division" (`division_row`) or "long" (all of a session of
+    more than 20 tickets, `long_row`). Only train rows of the transcript format are set apart."""
+    shares = [(part, getattr(cfg, f"{part}_share")) for part in SPREAD_PARTS]
     if split != "train" or cfg.format != "transcript" or sum(share for _, share in shares) <= 0:
         return "session"
     # a coin of its own: the whole-session rows stay exactly the rows of a build without cut rows
@@ -565,6 +580,14 @@ def purchase_row(rng: random.Random, cfg: DataConfig) -> dict:
     return with_segments(row, division_segments(runs, cfg.format, cfg.division_rate))
 
 
+def long_row(rng: random.Random, cfg: DataConfig) -> dict:
+    """A whole session drawn like the others (`sample_session`) but buying `LONG_MIN_TICKETS`..--max_money / 1,000
+    tickets."""
+    run, forced, given = sample_session(rng, replace(cfg, min_money=max(cfg.min_money, LONG_MIN_TICKETS * 1000),
+                                                     small_share=0.0))
+    return run_to_row(run, forced, cfg.format, given, cfg.work_lines, part="long")
+
+
 def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
     rng = random.Random(f"{seed}/{split}/{index}")
     part = row_part(index, split, seed, cfg)
@@ -574,6 +597,8 @@ def make_row(index: int, split: str, seed: int, cfg: DataConfig) -> dict:
         return draw_row(rng, cfg)
     if part == "division":
         return division_row(rng, cfg)
+    if part == "long":
+        return long_row(rng, cfg)
     run, forced, given = sample_session(rng, cfg)
     return run_to_row(run, forced, cfg.format, given, cfg.work_lines, part)
 

@@ -286,6 +286,17 @@ def fitted_curriculum_rows(seconds_per_row: float, budget_seconds: float, max_ro
     return max(grain, grain * round((fill * readable - spread_rows) / grain))
 
 
+def spread_cost(lengths, spread) -> float:
+    """What the `spread` rows cost a run, in rows like the ones `time_rows` times (lengths evenly spaced up to
+    `CALIBRATION_QUANTILE`, so of the mean length of the shortest 90 percent): a row at least one (beside sessions it
+    is padded to their length), a longer one its length's share (a 60-ticket session of `--long_share` is about 5
+    such rows; the attention's cost, quadratic in the length, is left out: an underestimate for the longest)."""
+    lengths = list(lengths)
+    top = sorted(lengths)[: max(1, int(CALIBRATION_QUANTILE * len(lengths)))]
+    mean = sum(top) / len(top)
+    return sum(max(1.0, length / mean) for length, spread_row in zip(lengths, spread) if spread_row)
+
+
 def spread_mask(dataset) -> list[bool] | None:
     """Which rows hold only part of a session (purchase, draw, division): `CurriculumSampler` spreads them over
     its warm-up instead of ordering them by length. None without a `part` column."""

@@ -161,6 +161,29 @@ def test_a_purchase_row_can_keep_more_ticket_lines_for_the_countdown():
         assert row["text"].endswith(f"<t{last}>{rules.format_ticket(tuple(row['tickets'][-1]))}\n")
 
 
+def test_a_long_row_is_a_whole_session_of_more_than_20_tickets():
+    rows = build_dataset_dict({"train": 30}, seed=7, cfg=DataConfig(purchase_share=0.0, long_share=1.0))["train"]
+    assert set(rows["part"]) == {"long"}
+    for row in rows:
+        run = _check_row(row, "transcript")
+        assert run.complete and data.LONG_MIN_TICKETS <= run.n_tickets <= 100
+    assert len({row["n_tickets"] for row in rows}) > 10  # drawn over the range, not one count
+
+
+def test_long_share_without_amounts_above_20000_is_a_config_problem():
+    problems = config_problems(DataConfig(long_share=0.1, max_money=20_000))
+    assert len(problems) == 1 and "--long_share" in problems[0] and "21,000" in problems[0]
+    assert config_problems(DataConfig(long_share=0.1)) == []
+
+
+def test_long_rows_replace_sessions_and_leave_the_others_unchanged():
+    with_long = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig(long_share=0.3))["train"]
+    without = build_dataset_dict({"train": 200}, seed=7, cfg=DataConfig())["train"]
+    assert 0.2 < Counter(with_long["part"])["long"] / 200 < 0.4
+    for row, other in zip(with_long, without):
+        assert row == other or row["part"] == "long"
+
+
 def test_purchase_rows_draw_the_money_over_the_whole_range(purchase_rows):
     money = purchase_rows["money"]
     assert all(1_000 <= m <= 100_000 for m in money)
@@ -243,7 +266,8 @@ def test_draw_episodes_hold_variants_bad_lines_and_bonus_duplicates(draw_rows):
 
 def test_cut_rows_are_only_in_the_train_split_of_the_transcript_format():
     for cfg in (DataConfig(purchase_share=1.0, draw_share=0.0), DataConfig(purchase_share=0.0, tail_share=1.0, draw_share=0.0),
-                DataConfig(purchase_share=0.0, draw_share=1.0), DataConfig(purchase_share=0.0, division_share=1.0)):
+                DataConfig(purchase_share=0.0, draw_share=1.0), DataConfig(purchase_share=0.0, division_share=1.0),
+                DataConfig(purchase_share=0.0, long_share=1.0)):
         built = build_dataset_dict({"train": 20, "validation": 20}, seed=1, cfg=cfg)
         assert "session" not in built["train"]["part"] and set(built["validation"]["part"]) == {"session"}
         seed_cfg = replace(cfg, format="seed", max_money=20_000, small_share=1.0)

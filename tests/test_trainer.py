@@ -580,6 +580,15 @@ def test_the_rows_that_hold_part_of_a_session_come_out_of_the_fitted_curriculum(
     assert fitted_curriculum_rows(0.05, 29 * 60, spread_rows=5000, fill=1.0) == 30_000
 
 
+def test_a_spread_row_costs_at_least_one_row_and_a_long_one_its_length_in_rows():
+    from lotto_gpt.trainer import spread_cost
+
+    lengths = [105] * 85 + [15] * 5 + [1000] * 10  # the shortest 90 percent are 100 tokens long on average
+    spread = [False] * 85 + [True] * 15
+    assert spread_cost(lengths, spread) == 5 * 1 + 10 * 10
+    assert spread_cost(lengths, [False] * 100) == 0
+
+
 def test_a_machine_twice_as_fast_gets_a_curriculum_twice_as_long():
     from lotto_gpt.trainer import fitted_curriculum_rows
 
