@@ -155,3 +155,35 @@ def test_ticket_positions_unreadable_sessions_are_a_usage_error(tmp_path):
         done = subprocess.run([sys.executable, str(ROOT / "benchmarks/ticket_positions.py"), str(path)],
                               capture_output=True, text=True)
         assert done.returncode == 2 and path.name in done.stderr
+
+
+# ---------------------------------------------------------------- distance_probe
+
+distance_probe = load_script("benchmarks/distance_probe.py", "distance_probe")
+
+
+def test_distance_probe_sessions_have_the_bad_lines_asked_for_and_grow_with_them(lotto_tokenizer):
+    from lotto_gpt.data import tokenize_rows
+
+    lengths = []
+    for bad in (0, 5):
+        batch = distance_probe.probe_rows(bad, sessions=4)
+        assert batch["n_bad_inputs"] == [bad] * 4 and all(10 <= n <= 20 for n in batch["n_tickets"])
+        assert all(text.rstrip().endswith("%입니다.") for text in batch["text"])  # complete sessions
+        lengths.append(sum(tokenize_rows(batch, lotto_tokenizer)["length"]))
+    assert lengths[1] > lengths[0]
+
+
+def test_distance_probe_prints_a_row_per_number_of_bad_lines(tmp_path, capsys):
+    from conftest import save_tiny_model
+
+    path = save_tiny_model(tmp_path / "m")
+    distance_probe.main(["--model", str(path), "--sessions", "2", "--bad_lines", "0", "3"])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("| bad winning lines |") and [line.split(" | ")[0] for line in out[2:]] == ["| 0", "| 3"]
+
+
+def test_distance_probe_a_missing_model_is_a_usage_error(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks/distance_probe.py"), "--model", str(tmp_path / "none")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "--model" in proc.stderr and "Traceback" not in proc.stderr
