@@ -296,7 +296,7 @@ def main(argv=None):
         tokenizer = build_tokenizer(data_args.tokenizer, fmt, corpus, fold_other=data_args.fold_other_chars)
     with training_args.main_process_first(desc="tokenize"):
         tokenized = raw.map(
-            # "part" stays: the curriculum spreads the rows that hold part of a session
+            # "part" stays: the curriculum spreads the rows that hold part of a session, and the long ones
             tokenize_rows, batched=True, remove_columns=[c for c in raw["train"].column_names if c != "part"],
             fn_kwargs={"tokenizer": tokenizer, "max_length": data_args.max_length},
             num_proc=data_args.build_num_proc if data_args.build_num_proc > 1 else None, desc="tokenize",

@@ -76,7 +76,9 @@ class DataConfig:
         metadata={"help": "ticket lines a purchase row keeps (all when fewer are bought). Above 1 the rows also "
                           "teach the countdown step <tN> -> <tN-1> for N over 20, which otherwise only the long "
                           "sessions carry: with 1, large-suite runs wrote <t63> then <t13> (BENCHMARKS.md, session "
-                          "11). 3 did not fix that countdown (session 12)"},
+                          "11). 3 did not fix that countdown (session 12); 100 (every ticket line) did, with "
+                          "--spread_batches: large suite 22.6 -> 30.4 / 29.4 percent, the sessions then failing at "
+                          "the first match line (session 32)"},
     )
     purchase_divisions: int = field(
         default=5,
@@ -136,7 +138,10 @@ class DataConfig:
                           "curriculum's warm-up like the cut rows (with --spread_batches, in batches of their own). "
                           "Ordered by length, the long sessions come after the window's end in a 29-minute run, so "
                           "no countdown step, match line or tally above 20 was ever trained: 22.6 / 28.6 percent "
-                          "of the large suite (BENCHMARKS.md, session 31)"},
+                          "of the large suite (BENCHMARKS.md, session 31). Measured with --purchase_tickets 100 "
+                          "(session 32): 0.01 scored 84.4 / 86.0 percent of the small suite against 93.4 / 92.0 "
+                          "without, 0.03 52.4 percent (half the steps), and neither taught the match lines' copy of "
+                          "a far ticket (teacher-forced 44-58 percent wrong): default 0"},
     )
     work_lines: bool = field(
         default=True,

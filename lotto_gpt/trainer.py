@@ -298,8 +298,9 @@ def spread_cost(lengths, spread) -> float:
 
 
 def spread_mask(dataset) -> list[bool] | None:
-    """Which rows hold only part of a session (purchase, draw, division): `CurriculumSampler` spreads them over
-    its warm-up instead of ordering them by length. None without a `part` column."""
+    """Which rows hold only part of a session (purchase, draw, division) or a long session (`--long_share`):
+    `CurriculumSampler` spreads them over its warm-up instead of ordering them by length. None without a `part`
+    column."""
     return [part != "session" for part in dataset["part"]] if "part" in dataset.column_names else None
 
 
