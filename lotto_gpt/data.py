@@ -588,8 +588,8 @@ def purchase_row(rng: random.Random, cfg: DataConfig) -> dict:
 def long_row(rng: random.Random, cfg: DataConfig) -> dict:
     """A whole session drawn like the others (`sample_session`) but buying `LONG_MIN_TICKETS`..--max_money / 1,000
     tickets."""
-    run, forced, given = sample_session(rng, replace(cfg, min_money=max(cfg.min_money, LONG_MIN_TICKETS * 1000),
-                                                     small_share=0.0))
+    long_cfg = replace(cfg, min_money=max(cfg.min_money, LONG_MIN_TICKETS * rules.TICKET_PRICE), small_share=0.0)
+    run, forced, given = sample_session(rng, long_cfg)
     return run_to_row(run, forced, cfg.format, given, cfg.work_lines, part="long")
 
 

@@ -289,8 +289,10 @@ def fitted_curriculum_rows(seconds_per_row: float, budget_seconds: float, max_ro
 def spread_cost(lengths, spread) -> float:
     """What the `spread` rows cost a run, in rows like the ones `time_rows` times (lengths evenly spaced up to
     `CALIBRATION_QUANTILE`, so of the mean length of the shortest 90 percent): a row at least one (beside sessions it
-    is padded to their length), a longer one its length's share (a 60-ticket session of `--long_share` is about 5
-    such rows; the attention's cost, quadratic in the length, is left out: an underestimate for the longest)."""
+    is padded to their length), a longer one its length's share (a 60-ticket session of `--long_share` is about 4
+    such rows). The attention's cost, quadratic in the length, is left out: with 3% long rows the runs made half the
+    steps planned, so it undercounts long rows about twofold (BENCHMARKS.md, session 32); the default data's spread
+    rows are all shorter than the mean, so its fit is what it was."""
     lengths = list(lengths)
     top = sorted(lengths)[: max(1, int(CALIBRATION_QUANTILE * len(lengths)))]
     mean = sum(top) / len(top)
