@@ -18,7 +18,6 @@ import random
 import sys
 from pathlib import Path
 
-import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1])]  # the checkout's lotto_gpt (its format), installed or not
@@ -69,7 +68,6 @@ def main(argv=None):
         tokenizer = AutoTokenizer.from_pretrained(args.model)
     except (OSError, ValueError) as exc:
         parser.error(f"--model {args.model}: not a trained model folder ({exc})")
-    torch.manual_seed(args.seed)
     rows = probe(model, tokenizer, args.bad_lines, args.sessions, args.seed)
     print("| bad winning lines | mean tokens | " + " | ".join(f"{c} error" for c in CATEGORIES) + " |")
     print("|---" * (len(CATEGORIES) + 2) + "|")
