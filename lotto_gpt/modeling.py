@@ -1,8 +1,10 @@
 """The model: a small standard HF causal LM, built from a plain config.
 
-Two architectures, both loadable with `AutoModelForCausalLM` and `pipeline("text-generation")`:
+Three architectures, all loadable with `AutoModelForCausalLM` and `pipeline("text-generation")`:
 - `llama`: `LlamaConfig` (rotary positions, SwiGLU). The default: in the feasibility runs
   it copied ticket numbers almost perfectly (0.03% error) and stepped ~1.8x faster on this CPU.
+- `smollm3`: `SmolLM3Config`, the llama blocks with some layers left without rotary positions
+  (`--nope_layers`): attention there matches by content alone, at any distance.
 - `gpt2`: `GPT2LMHeadModel` (learned absolute positions), the model of the blog and of the card.
 
 One initialisation choice, no custom modules: the restated draw tokens `<dX>`/`<bX>` and the
@@ -16,18 +18,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, PreTrainedModel
+from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, PreTrainedModel, SmolLM3Config
 
 from .tokenizer import BYTE_TOKENS, FUSED_AFFIXES
 
 
 @dataclass
 class ModelArguments:
-    arch: str = field(default="llama", metadata={"help": "llama (rotary positions) or gpt2"})
+    arch: str = field(default="llama", metadata={"help": "llama (rotary positions), smollm3 (llama with --nope_layers "
+                                                         "left without them) or gpt2"})
     n_layer: int = field(default=4, metadata={"help": "transformer blocks"})
     n_embd: int = field(default=128, metadata={"help": "hidden size"})
     n_head: int = field(default=4, metadata={"help": "attention heads"})
     n_positions: int = field(default=4096, metadata={"help": "longest sequence (100 tickets ~ 3,300 tokens)"})
+    rope_theta: float = field(
+        default=10000.0, metadata={"help": "rotary base (llama, smollm3): larger turns more of each head slowly, "
+                                           "so far tokens are told apart less by position"}
+    )
+    nope_layers: list[int] = field(
+        default_factory=list, metadata={"help": "smollm3: the layers (from 0) without rotary positions"}
+    )
     tie_word_embeddings: bool = field(
         default=True, metadata={"help": "one matrix for the input embedding and the output layer (false: two)"}
     )
@@ -60,14 +70,22 @@ def make_config(args: ModelArguments, tokenizer):
             n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head, n_positions=args.n_positions,
             resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, tie_word_embeddings=args.tie_word_embeddings, **ids,
         )
+    if args.nope_layers and args.arch != "smollm3":
+        raise ValueError("--nope_layers needs --arch smollm3")
+    if bad := [i for i in args.nope_layers if not 0 <= i < args.n_layer]:
+        raise ValueError(f"--nope_layers {bad}: a model of {args.n_layer} layers numbers them 0-{args.n_layer - 1}")
+    llama = dict(
+        num_hidden_layers=args.n_layer, hidden_size=args.n_embd,
+        intermediate_size=_swiglu_width(args.n_embd), num_attention_heads=args.n_head,
+        num_key_value_heads=args.n_head, max_position_embeddings=args.n_positions,
+        rope_parameters={"rope_type": "default", "rope_theta": args.rope_theta},
+        tie_word_embeddings=args.tie_word_embeddings, **ids,
+    )
     if args.arch == "llama":
-        return LlamaConfig(
-            num_hidden_layers=args.n_layer, hidden_size=args.n_embd,
-            intermediate_size=_swiglu_width(args.n_embd), num_attention_heads=args.n_head,
-            num_key_value_heads=args.n_head, max_position_embeddings=args.n_positions,
-            tie_word_embeddings=args.tie_word_embeddings, **ids,
-        )
-    raise ValueError(f"unknown arch {args.arch!r}; choose llama or gpt2")
+        return LlamaConfig(**llama)
+    if args.arch == "smollm3":  # its `no_rope_layers` holds 1 where a layer keeps rotary positions
+        return SmolLM3Config(no_rope_layers=[int(i not in args.nope_layers) for i in range(args.n_layer)], **llama)
+    raise ValueError(f"unknown arch {args.arch!r}; choose llama, smollm3 or gpt2")
 
 
 def _swiglu_width(n_embd: int) -> int:
