@@ -32,7 +32,7 @@ from lotto_gpt.data import (BUILD_INFO, DataConfig, build_dataset_dict, build_in
 from lotto_gpt.formats import get_format
 from lotto_gpt.integrity import (CheckpointFileError, CorruptFileError, check_checkpoint_dir,
                                  check_dataset_dir)
-from lotto_gpt.modeling import ModelArguments, build_model, count_parameters, fill_unseen_byte_embeddings
+from lotto_gpt.modeling import ModelArguments, build_model, count_parameters, fill_unseen_byte_embeddings, model_problems
 from lotto_gpt.tokenizer import LOTTO_KINDS, build_tokenizer
 from lotto_gpt.trainer import (CURRICULUM_FILL, LossArguments, TailWeightedTrainer, TimeLimit, WeightAverage,
                                WeightedCollator, fitted_curriculum_rows, spread_cost, spread_mask)
@@ -235,7 +235,7 @@ def parse_args(argv):
     for name in ("hit_weight", "bonus_weight", "error_weight", "check_repeat_weight"):
         if getattr(parsed[4], name) is not None and getattr(parsed[4], name) <= 0:
             parser.error(f"--{name} must be positive, got {getattr(parsed[4], name)}")
-    if problems := config_problems(parsed[2]):
+    if problems := config_problems(parsed[2]) + model_problems(parsed[1]):
         parser.error("; ".join(problems))
     if parsed[3].fold_other_chars and parsed[3].tokenizer not in LOTTO_KINDS:
         parser.error(f"--fold_other_chars needs a lotto tokenizer ({', '.join(LOTTO_KINDS)}), not {parsed[3].tokenizer}")

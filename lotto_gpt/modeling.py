@@ -58,7 +58,23 @@ class ModelArguments:
     )
 
 
+def model_problems(args: ModelArguments) -> list[str]:
+    """What makes these arguments no model (train.py turns each into a usage error)."""
+    problems = []
+    if args.arch not in ("llama", "smollm3", "gpt2"):
+        problems.append(f"--arch {args.arch!r}: choose llama, smollm3 or gpt2")
+    if args.nope_layers and args.arch != "smollm3":
+        problems.append("--nope_layers needs --arch smollm3")
+    if bad := [i for i in args.nope_layers if not 0 <= i < args.n_layer]:
+        problems.append(f"--nope_layers {bad}: a model of {args.n_layer} layers numbers them 0-{args.n_layer - 1}")
+    if args.rope_theta <= 0:
+        problems.append(f"--rope_theta must be positive, got {args.rope_theta}")
+    return problems
+
+
 def make_config(args: ModelArguments, tokenizer):
+    if problems := model_problems(args):
+        raise ValueError("; ".join(problems))
     ids = dict(
         vocab_size=len(tokenizer),
         bos_token_id=tokenizer.bos_token_id,
@@ -70,10 +86,6 @@ def make_config(args: ModelArguments, tokenizer):
             n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head, n_positions=args.n_positions,
             resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, tie_word_embeddings=args.tie_word_embeddings, **ids,
         )
-    if args.nope_layers and args.arch != "smollm3":
-        raise ValueError("--nope_layers needs --arch smollm3")
-    if bad := [i for i in args.nope_layers if not 0 <= i < args.n_layer]:
-        raise ValueError(f"--nope_layers {bad}: a model of {args.n_layer} layers numbers them 0-{args.n_layer - 1}")
     llama = dict(
         num_hidden_layers=args.n_layer, hidden_size=args.n_embd,
         intermediate_size=_swiglu_width(args.n_embd), num_attention_heads=args.n_head,
@@ -83,9 +95,8 @@ def make_config(args: ModelArguments, tokenizer):
     )
     if args.arch == "llama":
         return LlamaConfig(**llama)
-    if args.arch == "smollm3":  # its `no_rope_layers` holds 1 where a layer keeps rotary positions
-        return SmolLM3Config(no_rope_layers=[int(i not in args.nope_layers) for i in range(args.n_layer)], **llama)
-    raise ValueError(f"unknown arch {args.arch!r}; choose llama, smollm3 or gpt2")
+    # smollm3: its `no_rope_layers` holds 1 where a layer keeps rotary positions
+    return SmolLM3Config(no_rope_layers=[int(i not in args.nope_layers) for i in range(args.n_layer)], **llama)
 
 
 def _swiglu_width(n_embd: int) -> int:

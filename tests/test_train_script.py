@@ -339,6 +339,16 @@ def test_a_resumed_run_keeps_the_curriculum_its_first_run_fitted(tmp_path, monke
     assert train.fit_curriculum(NoTiming(), script, training_args) == first
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["--nope_layers", "1"], "--nope_layers needs --arch smollm3"),
+    (["--arch", "smollm3", "--nope_layers", "2"], "--nope_layers [2]: a model of 2 layers numbers them 0-1"),
+    (["--arch", "gpt3"], "--arch 'gpt3': choose llama, smollm3 or gpt2"),
+    (["--rope_theta", "0"], "--rope_theta must be positive"),
+])
+def test_a_model_that_cannot_be_built_is_a_usage_error(argv, message, monkeypatch, capsys):
+    assert message in usage_error(argv, monkeypatch, capsys)
+
+
 def test_an_unknown_tokenizer_is_a_usage_error(monkeypatch, capsys):
     assert "invalid choice: 'bpe'" in usage_error(["--tokenizer", "bpe"], monkeypatch, capsys)
 

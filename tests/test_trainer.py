@@ -18,7 +18,7 @@ from transformers import TrainingArguments
 from lotto_gpt import rules
 from lotto_gpt.data import KIND_IDS, PAD_KIND, DataConfig, build_dataset_dict, token_counts, tokenize_rows
 from lotto_gpt.formats import Kind, transcript
-from lotto_gpt.modeling import ModelArguments, build_model, fill_unseen_byte_embeddings
+from lotto_gpt.modeling import ModelArguments, build_model, fill_unseen_byte_embeddings, model_problems
 from lotto_gpt.tokenizer import build_tokenizer
 from lotto_gpt.trainer import LossArguments, TailWeightedTrainer, TimeLimit, WeightedCollator, run_progress, time_cosine
 
@@ -324,7 +324,7 @@ def test_number_families_start_from_the_number_embedding(tok, shift, low, high):
         assert others < sims.min()  # close to its own number, not to a neighbour
 
 
-@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+@pytest.mark.parametrize("arch", ["llama", "smollm3", "gpt2"])
 def test_untied_embeddings_are_two_matrices_that_survive_save_and_load(arch, tok, tmp_path):
     from transformers import AutoModelForCausalLM
 
@@ -335,6 +335,43 @@ def test_untied_embeddings_are_two_matrices_that_survive_save_and_load(arch, tok
     loaded = AutoModelForCausalLM.from_pretrained(tmp_path)
     assert torch.equal(loaded.get_input_embeddings().weight, inp)
     assert torch.equal(loaded.get_output_embeddings().weight, out)
+
+
+def test_nope_layers_and_rope_theta_survive_save_and_load_and_pipeline(tok, tmp_path):
+    from transformers import AutoModelForCausalLM, pipeline
+
+    args = ModelArguments(arch="smollm3", n_layer=2, n_embd=32, n_head=2, nope_layers=[1], rope_theta=500_000.0)
+    model = build_model(args, tok, seed=0)
+    model.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    loaded = AutoModelForCausalLM.from_pretrained(tmp_path)
+    assert [layer.self_attn.use_rope for layer in loaded.model.layers] == [1, 0]
+    assert loaded.config.rope_parameters["rope_theta"] == 500_000.0
+    ids = tok("구입금액을 입력해 주세요.\n<in>8000\n", return_tensors="pt")["input_ids"]
+    assert torch.equal(loaded(ids).logits, model(ids).logits)
+    out = pipeline("text-generation", model=str(tmp_path), max_new_tokens=3, do_sample=False)("<in>8000\n")
+    assert out[0]["generated_text"].startswith("<in>8000\n")
+
+
+def test_a_nope_layer_reads_no_position(tok):
+    """Attention without rotary positions: one NoPE layer scores the last token of a row the same when the tokens
+    before it are permuted (it reads them as a set), and one with rotary positions does not."""
+    def last_logits(nope_layers, ids):
+        args = ModelArguments(arch="smollm3", n_layer=1, n_embd=32, n_head=2, nope_layers=nope_layers)
+        return build_model(args, tok, seed=0).eval()(torch.tensor([ids])).logits[0, -1]
+
+    ids = tok("구입금액을 입력해 주세요.\n<in>8000\n", add_special_tokens=False)["input_ids"]
+    permuted = ids[:-1][::-1] + ids[-1:]
+    assert torch.allclose(last_logits([0], ids), last_logits([0], permuted), atol=1e-5)
+    assert (last_logits([], ids) - last_logits([], permuted)).abs().max() > 1e-4
+
+
+def test_model_problems_name_what_cannot_be_built():
+    assert model_problems(ModelArguments()) == []
+    assert model_problems(ModelArguments(arch="smollm3", n_layer=2, nope_layers=[0, 1])) == []
+    assert model_problems(ModelArguments(nope_layers=[1])) == ["--nope_layers needs --arch smollm3"]
+    with pytest.raises(ValueError, match="--rope_theta must be positive"):
+        build_model(ModelArguments(rope_theta=-1.0), None)
 
 
 def typed_rows(tok, lines):
