@@ -1,10 +1,12 @@
 """The model: a small standard HF causal LM, built from a plain config.
 
-Three architectures, all loadable with `AutoModelForCausalLM` and `pipeline("text-generation")`:
+Four architectures, all loadable with `AutoModelForCausalLM` and `pipeline("text-generation")`:
 - `llama`: `LlamaConfig` (rotary positions, SwiGLU). The default: in the feasibility runs
   it copied ticket numbers almost perfectly (0.03% error) and stepped ~1.8x faster on this CPU.
 - `smollm3`: `SmolLM3Config`, the llama blocks with some layers left without rotary positions
   (`--nope_layers`): attention there matches by content alone, at any distance.
+- `stablelm`: `StableLmConfig`, llama-like blocks (SwiGLU, LayerNorm) whose heads rotate only a share of their
+  dimensions (`--partial_rotary_factor`): every head can match by position and by content alone.
 - `gpt2`: `GPT2LMHeadModel` (learned absolute positions), the model of the blog and of the card.
 
 One initialisation choice, no custom modules: the restated draw tokens `<dX>`/`<bX>` and the
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, PreTrainedModel, SmolLM3Config
+from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, PreTrainedModel, SmolLM3Config, StableLmConfig
 
 from .tokenizer import BYTE_TOKENS, FUSED_AFFIXES
 
@@ -26,7 +28,8 @@ from .tokenizer import BYTE_TOKENS, FUSED_AFFIXES
 @dataclass
 class ModelArguments:
     arch: str = field(default="llama", metadata={"help": "llama (rotary positions), smollm3 (llama with --nope_layers "
-                                                         "left without them) or gpt2"})
+                                                         "left without them), stablelm (rotary on a share of each "
+                                                         "head, --partial_rotary_factor) or gpt2"})
     n_layer: int = field(default=4, metadata={"help": "transformer blocks"})
     n_embd: int = field(default=128, metadata={"help": "hidden size"})
     n_head: int = field(default=4, metadata={"help": "attention heads"})
@@ -34,6 +37,10 @@ class ModelArguments:
     rope_theta: float = field(
         default=10000.0, metadata={"help": "rotary base (llama, smollm3): larger turns more of each head slowly, "
                                            "so far tokens are told apart less by position"}
+    )
+    partial_rotary_factor: float = field(
+        default=0.25, metadata={"help": "stablelm: the share of each head's dimensions that rotate (the rest match "
+                                        "by content at any distance)"}
     )
     nope_layers: list[int] = field(
         default_factory=list, metadata={"help": "smollm3: the layers (from 0) without rotary positions"}
@@ -61,8 +68,10 @@ class ModelArguments:
 def model_problems(args: ModelArguments) -> list[str]:
     """What makes these arguments no model (train.py turns each into a usage error)."""
     problems = []
-    if args.arch not in ("llama", "smollm3", "gpt2"):
-        problems.append(f"--arch {args.arch!r}: choose llama, smollm3 or gpt2")
+    if args.arch not in ("llama", "smollm3", "stablelm", "gpt2"):
+        problems.append(f"--arch {args.arch!r}: choose llama, smollm3, stablelm or gpt2")
+    if not 0 < args.partial_rotary_factor <= 1:
+        problems.append(f"--partial_rotary_factor must be in (0, 1], got {args.partial_rotary_factor}")
     if args.nope_layers and args.arch != "smollm3":
         problems.append("--nope_layers needs --arch smollm3")
     if bad := [i for i in args.nope_layers if not 0 <= i < args.n_layer]:
@@ -95,6 +104,9 @@ def make_config(args: ModelArguments, tokenizer):
     )
     if args.arch == "llama":
         return LlamaConfig(**llama)
+    if args.arch == "stablelm":
+        llama["rope_parameters"]["partial_rotary_factor"] = args.partial_rotary_factor
+        return StableLmConfig(**llama)
     # smollm3: its `no_rope_layers` holds 1 where a layer keeps rotary positions
     return SmolLM3Config(no_rope_layers=[int(i not in args.nope_layers) for i in range(args.n_layer)], **llama)
 
