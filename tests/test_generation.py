@@ -473,7 +473,7 @@ def test_seed_format_with_a_byte_level_tokenizer_runs():
     assert judge.judge(play.text, judge.make_reference(SPEC_LINES, "seed")).ok is False
 
 
-@pytest.mark.parametrize("arch", ["llama", "smollm3", "gpt2"])
+@pytest.mark.parametrize("arch", ["llama", "smollm3", "stablelm", "gpt2"])
 def test_left_padding_gives_the_same_tokens_as_one_play_at_a_time(tok, arch):
     """Plays of different lengths batched together write what each writes alone."""
     from lotto_gpt.modeling import ModelArguments, build_model

@@ -342,7 +342,8 @@ def test_a_resumed_run_keeps_the_curriculum_its_first_run_fitted(tmp_path, monke
 @pytest.mark.parametrize("argv, message", [
     (["--nope_layers", "1"], "--nope_layers needs --arch smollm3"),
     (["--arch", "smollm3", "--nope_layers", "2"], "--nope_layers [2]: a model of 2 layers numbers them 0-1"),
-    (["--arch", "gpt3"], "--arch 'gpt3': choose llama, smollm3 or gpt2"),
+    (["--arch", "gpt3"], "--arch 'gpt3': choose llama, smollm3, stablelm or gpt2"),
+    (["--arch", "stablelm", "--partial_rotary_factor", "1.5"], "--partial_rotary_factor must be in (0, 1], got 1.5"),
     (["--rope_theta", "0"], "--rope_theta must be positive"),
 ])
 def test_a_model_that_cannot_be_built_is_a_usage_error(argv, message, monkeypatch, capsys):

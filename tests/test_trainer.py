@@ -324,7 +324,7 @@ def test_number_families_start_from_the_number_embedding(tok, shift, low, high):
         assert others < sims.min()  # close to its own number, not to a neighbour
 
 
-@pytest.mark.parametrize("arch", ["llama", "smollm3", "gpt2"])
+@pytest.mark.parametrize("arch", ["llama", "smollm3", "stablelm", "gpt2"])
 def test_untied_embeddings_are_two_matrices_that_survive_save_and_load(arch, tok, tmp_path):
     from transformers import AutoModelForCausalLM
 
@@ -366,10 +366,21 @@ def test_a_nope_layer_reads_no_position(tok):
     assert (last_logits([], ids) - last_logits([], permuted)).abs().max() > 1e-4
 
 
+def test_partial_rotary_factor_rotates_that_share_of_each_head_after_save_and_load(tok, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    args = ModelArguments(arch="stablelm", n_layer=1, n_embd=32, n_head=2, partial_rotary_factor=0.5)
+    build_model(args, tok, seed=0).save_pretrained(tmp_path)
+    attention = AutoModelForCausalLM.from_pretrained(tmp_path).model.layers[0].self_attn
+    assert (attention.head_dim, attention.rotary_ndims) == (16, 8)
+
+
 def test_model_problems_name_what_cannot_be_built():
     assert model_problems(ModelArguments()) == []
     assert model_problems(ModelArguments(arch="smollm3", n_layer=2, nope_layers=[0, 1])) == []
     assert model_problems(ModelArguments(nope_layers=[1])) == ["--nope_layers needs --arch smollm3"]
+    assert model_problems(ModelArguments(arch="stablelm", partial_rotary_factor=0)) == [
+        "--partial_rotary_factor must be in (0, 1], got 0"]
     with pytest.raises(ValueError, match="--rope_theta must be positive"):
         build_model(ModelArguments(rope_theta=-1.0), None)
 
