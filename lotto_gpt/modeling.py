@@ -4,9 +4,12 @@ Four architectures, all loadable with `AutoModelForCausalLM` and `pipeline("text
 - `llama`: `LlamaConfig` (rotary positions, SwiGLU). The default: in the feasibility runs
   it copied ticket numbers almost perfectly (0.03% error) and stepped ~1.8x faster on this CPU.
 - `smollm3`: `SmolLM3Config`, the llama blocks with some layers left without rotary positions
-  (`--nope_layers`): attention there matches by content alone, at any distance.
+  (`--nope_layers`): attention there matches by content alone, at any distance. With the second of two layers so,
+  a ticket's copy held where the default's broke (3-4% wrong at 1,228 tokens against 45-67%), but walking a typed
+  line by position got weaker and the small suite fell 2-3.4 points (BENCHMARKS.md, session 33).
 - `stablelm`: `StableLmConfig`, llama-like blocks (SwiGLU, LayerNorm) whose heads rotate only a share of their
-  dimensions (`--partial_rotary_factor`): every head can match by position and by content alone.
+  dimensions (`--partial_rotary_factor`): every head can match by position and by content alone. At 0.5 it had not
+  learned the copy after 29 minutes (session 33).
 - `gpt2`: `GPT2LMHeadModel` (learned absolute positions), the model of the blog and of the card.
 
 One initialisation choice, no custom modules: the restated draw tokens `<dX>`/`<bX>` and the
@@ -35,15 +38,17 @@ class ModelArguments:
     n_head: int = field(default=4, metadata={"help": "attention heads"})
     n_positions: int = field(default=4096, metadata={"help": "longest sequence (100 tickets ~ 3,300 tokens)"})
     rope_theta: float = field(
-        default=10000.0, metadata={"help": "rotary base (llama, smollm3): larger turns more of each head slowly, "
-                                           "so far tokens are told apart less by position"}
+        default=10000.0, metadata={"help": "rotary base (llama, smollm3, stablelm): larger turns more of each head "
+                                           "slowly, so far tokens are told apart less by position (500,000 in "
+                                           "session 33: small suite 81.0 against 98.0 percent)"}
     )
     partial_rotary_factor: float = field(
         default=0.25, metadata={"help": "stablelm: the share of each head's dimensions that rotate (the rest match "
                                         "by content at any distance)"}
     )
     nope_layers: list[int] = field(
-        default_factory=list, metadata={"help": "smollm3: the layers (from 0) without rotary positions"}
+        default_factory=list, metadata={"help": "smollm3: the layers (from 0) without rotary positions (`1` on the 2-layer "
+                                            "preset: the far copy held, the small suite 2-3.4 points lower)"}
     )
     tie_word_embeddings: bool = field(
         default=True, metadata={"help": "one matrix for the input embedding and the output layer (false: two)"}
