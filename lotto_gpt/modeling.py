@@ -5,8 +5,8 @@ Four architectures, all loadable with `AutoModelForCausalLM` and `pipeline("text
   it copied ticket numbers almost perfectly (0.03% error) and stepped ~1.8x faster on this CPU.
 - `smollm3`: `SmolLM3Config`, the llama blocks with some layers left without rotary positions
   (`--nope_layers`): attention there matches by content alone, at any distance. With the second of two layers so,
-  a ticket's copy held where the default's broke (3-4% wrong at 1,228 tokens against 45-67%), but walking a typed
-  line by position got weaker and the small suite fell 2-3.4 points (BENCHMARKS.md, session 33).
+  a ticket's copy held where the default's broke (3-13% wrong at 1,228 tokens on three seeds against 45-67%), but
+  walking a typed line by position got weaker and the small suite fell 2-3.4 points (BENCHMARKS.md, session 33).
 - `stablelm`: `StableLmConfig`, llama-like blocks (SwiGLU, LayerNorm) whose heads rotate only a share of their
   dimensions (`--partial_rotary_factor`): every head can match by position and by content alone. At 0.5 it had not
   learned the copy after 29 minutes (session 33).
@@ -47,8 +47,9 @@ class ModelArguments:
                                         "by content at any distance)"}
     )
     nope_layers: list[int] = field(
-        default_factory=list, metadata={"help": "smollm3: the layers (from 0) without rotary positions (`1` on the 2-layer "
-                                            "preset: the far copy held, the small suite 2-3.4 points lower)"}
+        default_factory=list,
+        metadata={"help": "smollm3: the layers (from 0) without rotary positions (`1` on the 2-layer preset: the far "
+                          "copy held, the small suite 2-3.4 points lower)"}
     )
     tie_word_embeddings: bool = field(
         default=True, metadata={"help": "one matrix for the input embedding and the output layer (false: two)"}
